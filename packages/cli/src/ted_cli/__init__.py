@@ -1,0 +1,5 @@
+"""The ted command line: train, test, sweep, serve, predict and manage TED models."""
+
+from ted_cli.version import __version__
+
+__all__ = ["__version__"]

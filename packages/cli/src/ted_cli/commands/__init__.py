@@ -1,0 +1,1 @@
+"""Subcommands of ``ted``; each module exposes ``register(subparsers)``."""
