@@ -1,0 +1,87 @@
+"""Which actions a story replay predicts, and from which history."""
+
+from __future__ import annotations
+
+import pytest
+
+from ted_data_adapter.events import ActionExecuted, SlotSet, UserUttered
+from ted_model.evaluation.errors import EvaluationError
+from ted_model.evaluation.replay import (
+    ReplayStory,
+    check_known_symbols,
+    prediction_points,
+    with_explicit_listens,
+)
+
+LISTEN = ActionExecuted("action_listen")
+SAD_PATH = (
+    UserUttered("greet"),
+    ActionExecuted("utter_greet"),
+    UserUttered("mood_unhappy"),
+    ActionExecuted("utter_cheer_up"),
+    ActionExecuted("utter_did_that_help"),
+    UserUttered("affirm"),
+    ActionExecuted("utter_happy"),
+)
+
+
+def test_listens_are_made_explicit_once() -> None:
+    explicit = with_explicit_listens(SAD_PATH)
+    assert explicit == [
+        UserUttered("greet"),
+        ActionExecuted("utter_greet"),
+        LISTEN,
+        UserUttered("mood_unhappy"),
+        ActionExecuted("utter_cheer_up"),
+        ActionExecuted("utter_did_that_help"),
+        LISTEN,
+        UserUttered("affirm"),
+        ActionExecuted("utter_happy"),
+        LISTEN,
+    ]
+    assert with_explicit_listens(explicit) == explicit
+
+
+def test_every_action_is_predicted_from_the_history_before_it() -> None:
+    points = prediction_points(3, SAD_PATH)
+    assert [p.target for p in points] == [
+        "utter_greet",
+        "action_listen",
+        "utter_cheer_up",
+        "utter_did_that_help",
+        "action_listen",
+        "utter_happy",
+        "action_listen",
+    ]
+    assert all(p.story == 3 for p in points)
+    assert points[0].history == (UserUttered("greet"),)
+    assert points[3].history[-1] == ActionExecuted("utter_cheer_up")
+    # one listen per user turn, as rasa test core counts them
+    assert sum(p.target == "action_listen" for p in points) == 3
+
+
+def test_a_leading_listen_is_not_a_prediction_point() -> None:
+    story = (SlotSet("name", "x"), LISTEN, UserUttered("greet"), ActionExecuted("utter_greet"))
+    points = prediction_points(0, story)
+    assert [p.target for p in points] == ["utter_greet", "action_listen"]
+    assert points[0].history == (SlotSet("name", "x"), LISTEN, UserUttered("greet"))
+
+
+class _Vocab:
+    actions = ("action_listen", "utter_greet", "utter_happy")
+    intents = ("greet", "affirm")
+
+
+def test_unknown_actions_and_intents_are_named_with_their_story() -> None:
+    stories = [ReplayStory("sad", SAD_PATH, source="tests/stories.yml:12")]
+    with pytest.raises(EvaluationError) as info:
+        check_known_symbols(stories, _Vocab())
+    message = str(info.value)
+    assert "tests/stories.yml:12: action 'utter_cheer_up' is not known" in message
+    assert "intent 'mood_unhappy' is not known" in message
+    assert "utter_greet" not in message
+
+
+def test_known_symbols_pass() -> None:
+    story = ReplayStory("ok", (UserUttered("greet"), ActionExecuted("utter_greet")))
+    check_known_symbols([story], _Vocab())
