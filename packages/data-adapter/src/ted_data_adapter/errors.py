@@ -1,0 +1,49 @@
+"""Errors of ted-data-adapter: one base class, a few specific subclasses."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, order=True)
+class Issue:
+    """One problem in a project file: where it is and what is wrong."""
+
+    file: str
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.message}"
+
+
+class DataError(Exception):
+    """Base class of every error this package raises."""
+
+
+class DataValidationError(DataError):
+    """A project (or a story file) has one or more problems; all of them are in ``issues``."""
+
+    def __init__(self, issues: Iterable[Issue]) -> None:
+        self.issues: list[Issue] = sorted(set(issues))
+        lines = "\n".join(str(issue) for issue in self.issues)
+        super().__init__(f"{len(self.issues)} problem(s) in the dialogue data:\n{lines}")
+
+
+class UnknownSymbolError(DataError):
+    """A conversation names an intent, entity, action, slot or form the vocabulary lacks."""
+
+    def __init__(self, event_index: int, field: str, value: object) -> None:
+        self.event_index = event_index
+        self.field = field
+        self.value = value
+        super().__init__(f"event {event_index}: unknown {field} {value!r}")
+
+
+class SplitError(DataError):
+    """A train/evaluation split cannot be made as asked."""
+
+
+class ModelDataError(DataError):
+    """Saved model data is missing, inconsistent or of an unknown format."""

@@ -1,0 +1,112 @@
+"""Joins story blocks at checkpoints, expands ``or`` steps, and augments stories (seeded)."""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import random
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from ted_data_adapter.events import ACTION_LISTEN, ActionExecuted, Event
+from ted_data_adapter.story import STORY_START, StoryBlock
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_AUGMENTATION_FACTOR = 50
+MAX_VARIANTS_PER_BLOCK = 1000
+MAX_CONVERSATIONS = 100_000
+
+
+@dataclass(frozen=True)
+class ExpandedStory:
+    """One complete conversation made from one or more blocks (names joined by ' > ')."""
+
+    name: str
+    events: tuple[Event, ...]
+    augmented: bool = False
+
+
+def _variants(block: StoryBlock) -> list[tuple[Event, ...]]:
+    """Every path through the block's ``or`` steps (capped)."""
+    choices = [
+        [tuple(located.event for located in alternative) for alternative in step]
+        for step in block.steps
+    ]
+    prefix = tuple(located.event for located in block.conditions)
+    out: list[tuple[Event, ...]] = []
+    for combination in itertools.product(*choices):
+        out.append(prefix + tuple(event for part in combination for event in part))
+        if len(out) >= MAX_VARIANTS_PER_BLOCK:
+            logger.warning(
+                "%s '%s': more than %d 'or' paths, keeping the first",
+                block.kind,
+                block.name,
+                len(out),
+            )
+            break
+    return out
+
+
+def _with_final_listen(events: tuple[Event, ...], wait: bool) -> tuple[Event, ...]:
+    if not wait:
+        return events
+    if events and isinstance(events[-1], ActionExecuted) and events[-1].name == ACTION_LISTEN:
+        return events
+    return (*events, ActionExecuted(ACTION_LISTEN))
+
+
+def expand_blocks(
+    blocks: Sequence[StoryBlock], max_checkpoint_visits: int = 2
+) -> list[ExpandedStory]:
+    """Complete conversations: every way to go from a story start along checkpoints to an end."""
+    by_start: dict[str, list[StoryBlock]] = defaultdict(list)
+    for block in blocks:
+        for checkpoint in block.starts:
+            by_start[checkpoint].append(block)
+    variants = {id(block): _variants(block) for block in blocks}
+    results: list[ExpandedStory] = []
+
+    def walk(
+        block: StoryBlock, prefix: tuple[Event, ...], names: tuple[str, ...], visits: dict[int, int]
+    ) -> None:
+        following = [nxt for checkpoint in block.ends for nxt in by_start.get(checkpoint, [])]
+        name_path = names if names and names[-1] == block.name else (*names, block.name)
+        for variant in variants[id(block)]:
+            if len(results) >= MAX_CONVERSATIONS:
+                return
+            events = prefix + variant
+            allowed = [nxt for nxt in following if visits.get(id(nxt), 0) < max_checkpoint_visits]
+            if not allowed:
+                results.append(
+                    ExpandedStory(
+                        " > ".join(name_path), _with_final_listen(events, block.wait_for_user_input)
+                    )
+                )
+                continue
+            for nxt in allowed:
+                counts = dict(visits)
+                counts[id(nxt)] = counts.get(id(nxt), 0) + 1
+                walk(nxt, events, name_path, counts)
+
+    for block in by_start.get(STORY_START, []):
+        walk(block, (), (), {id(block): 1})
+    return results
+
+
+def augment(stories: Sequence[ExpandedStory], factor: int, seed: int) -> list[ExpandedStory]:
+    """Random concatenations of complete stories (``factor * 10`` of them, 2-3 stories each).
+
+    A story that ends (no checkpoint left) can be followed by any story that starts at the
+    beginning of a conversation; slots and the active loop carry over like in one long chat.
+    """
+    if factor <= 0 or len(stories) < 2:
+        return []
+    rng = random.Random(seed)
+    out: list[ExpandedStory] = []
+    for _ in range(factor * 10):
+        picked = [stories[rng.randrange(len(stories))] for _ in range(rng.choice((2, 3)))]
+        events = tuple(event for story in picked for event in story.events)
+        out.append(ExpandedStory(" + ".join(s.name for s in picked), events, augmented=True))
+    return out
