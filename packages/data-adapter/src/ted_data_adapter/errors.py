@@ -34,11 +34,15 @@ class DataValidationError(DataError):
 class UnknownSymbolError(DataError):
     """A conversation names an intent, entity, action, slot or form the vocabulary lacks."""
 
-    def __init__(self, event_index: int, field: str, value: object) -> None:
+    def __init__(
+        self, event_index: int, field: str, value: object, conversation: int | None = None
+    ) -> None:
         self.event_index = event_index
         self.field = field
         self.value = value
-        super().__init__(f"event {event_index}: unknown {field} {value!r}")
+        self.conversation = conversation
+        where = "" if conversation is None else f"conversation {conversation}, "
+        super().__init__(f"{where}event {event_index}: unknown {field} {value!r}")
 
 
 class SplitError(DataError):

@@ -50,5 +50,5 @@ class ActiveLoop:
     name: str | None
 
 
-Event = Union[UserUttered, ActionExecuted, SlotSet, ActiveLoop]
+Event = Union[UserUttered, ActionExecuted, SlotSet, ActiveLoop]  # noqa: UP007 - runtime alias
 Conversation = Sequence[Event]

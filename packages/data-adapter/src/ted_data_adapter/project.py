@@ -54,7 +54,7 @@ class Project:
     def training_conversations(
         self, augmentation_factor: int | None = None, seed: int = 42, use_rules: bool = False
     ) -> list[tuple[Event, ...]]:
-        """Event sequences to featurize (each ends with ``action_listen`` unless a rule says not)."""
+        """Event sequences to featurize (ending in ``action_listen`` unless a rule says not)."""
         return [s.events for s in self.training_stories(augmentation_factor, seed, use_rules)]
 
     def test_conversations(self) -> list[ExpandedStory]:

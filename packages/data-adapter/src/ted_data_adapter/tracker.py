@@ -134,13 +134,13 @@ class Replayer:
                         slot_features[position] = tuple(self.vocab.slots[position].encode(value))
                     slots_key = tuple(x for f in slot_features for x in f)
             elif isinstance(event, SlotSet):
-                position = self.slot_position.get(event.name)
-                if position is None:
+                slot_at = self.slot_position.get(event.name)
+                if slot_at is None:
                     if event.name not in self.known_slots:
                         raise UnknownSymbolError(index, "slot", event.name)
                     continue
-                slot: Slot = self.vocab.slots[position]
-                slot_features[position] = tuple(slot.encode(event.value))
+                slot: Slot = self.vocab.slots[slot_at]
+                slot_features[slot_at] = tuple(slot.encode(event.value))
                 slots_key = tuple(x for f in slot_features for x in f)
             elif isinstance(event, ActiveLoop):
                 if event.name is None:

@@ -15,13 +15,11 @@ from ted_data_adapter.story import STORY_START, StoryBlock
 def _slot_value_problem(slot: Slot, value: Any) -> str | None:
     if value is None:
         return None
-    if slot.type == "categorical" and slot.influence_conversation:
-        if str(value).lower() not in slot.values[:-1]:
-            allowed = ", ".join(slot.values[:-1])
-            return f"value {value!r} is not one of the values of categorical slot '{slot.name}' ({allowed})"
-    if slot.type == "bool" and not isinstance(value, bool):
-        if str(value).strip().lower() not in ("true", "false"):
-            return f"bool slot '{slot.name}' set to non-boolean value {value!r}"
+    if slot.type == "categorical" and str(value).lower() not in slot.values[:-1]:
+        allowed = ", ".join(slot.values[:-1])
+        return f"value {value!r} is not one of the values ({allowed}) of slot '{slot.name}'"
+    if slot.type == "bool" and str(value).strip().lower() not in ("true", "false"):
+        return f"bool slot '{slot.name}' set to non-boolean value {value!r}"
     if slot.type == "float" and (isinstance(value, bool) or not isinstance(value, (int, float))):
         try:
             float(value)

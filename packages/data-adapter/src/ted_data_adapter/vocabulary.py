@@ -1,4 +1,4 @@
-"""The featurizer's vocabularies: which index each intent, entity tag, action, slot and form gets."""
+"""The featurizer's vocabularies: the index of each intent, entity tag, action, slot and form."""
 
 from __future__ import annotations
 

@@ -12,7 +12,7 @@ from ted_data_adapter.errors import Issue
 _BaseLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-class LineDict(dict):  # type: ignore[type-arg]
+class LineDict(dict[Any, Any]):
     """A mapping from YAML with the 1-based line of itself and of each key."""
 
     line: int = 0
@@ -22,7 +22,7 @@ class LineDict(dict):  # type: ignore[type-arg]
         return self.key_lines.get(key, self.line)
 
 
-class LineList(list):  # type: ignore[type-arg]
+class LineList(list[Any]):
     """A sequence from YAML with the 1-based line of itself and of each item."""
 
     line: int = 0
@@ -32,7 +32,7 @@ class LineList(list):  # type: ignore[type-arg]
         return self.item_lines[index] if 0 <= index < len(self.item_lines) else self.line
 
 
-class _LineLoader(_BaseLoader):  # type: ignore[misc,valid-type]
+class _LineLoader(_BaseLoader):
     pass
 
 
