@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import IO
 
 from ted_archive.errors import (
+    ArchiveError,
     ArchiveNotFoundError,
     ChecksumMismatchError,
     CorruptArchiveError,
@@ -108,39 +109,63 @@ def _scan(path: Path, sink: _Sink | None = None, manifest_only: bool = False) ->
         _open_raw(path) as raw,
         _reading(where),
         gzip.GzipFile(fileobj=raw, mode="rb") as gz,
-        tarfile.open(fileobj=gz, mode="r|") as tar,
     ):
-        members = iter(tar)
-        first = next(members, None)
-        if first is None:
-            raise ManifestError(f"{where}: empty archive, no {MANIFEST_NAME}")
-        _check_member_kind(first, where)
-        manifest = _read_manifest_member(tar, first, where)
-        if manifest_only:
-            return manifest
-        expected = {entry.path: entry for entry in manifest.files}
-        seen: set[str] = set()
-        for member in members:
-            _check_member_kind(member, where)
-            name = member.name
-            if name in seen or name == MANIFEST_NAME:
-                raise DuplicateMemberError(f"{where}: member {name!r} occurs more than once")
-            seen.add(name)
-            entry = expected.get(name)
-            if entry is None:
-                raise UnexpectedMemberError(f"{where}: member {name!r} is not in the manifest")
-            if member.size != entry.size:
-                raise ChecksumMismatchError(
-                    f"{where}: {name!r} has {member.size} bytes, manifest says {entry.size}"
-                )
-            _copy_and_check(tar, member, entry, where, sink(entry) if sink else None)
-        missing = sorted(set(expected) - seen)
-        if missing:
-            raise MissingMemberError(
-                f"{where}: manifest lists {', '.join(missing)} but the archive does not contain it"
-            )
-        while gz.read(_CHUNK):  # reach the gzip trailer: length and CRC are checked there
+        try:
+            with tarfile.open(fileobj=gz, mode="r|") as tar:
+                manifest = _scan_members(tar, where, sink, manifest_only)
+        except ArchiveError as e:
+            if not isinstance(e, CorruptArchiveError):
+                _raise_if_corrupt(gz, where)
+            raise
+        if not manifest_only:
+            while gz.read(_CHUNK):  # reach the gzip trailer: length and CRC are checked there
+                pass
+    return manifest
+
+
+def _raise_if_corrupt(gz: gzip.GzipFile, where: str) -> None:
+    """A damaged compressed stream can decode to garbage before its CRC is reached; report
+    the damage rather than the symptom (bad JSON, wrong checksum)."""
+    try:
+        while gz.read(_CHUNK):
             pass
+    except _READ_ERRORS as e:
+        reason = str(e) or type(e).__name__
+        raise CorruptArchiveError(f"{where}: unreadable archive ({reason})") from e
+
+
+def _scan_members(
+    tar: tarfile.TarFile, where: str, sink: _Sink | None, manifest_only: bool
+) -> Manifest:
+    members = iter(tar)
+    first = next(members, None)
+    if first is None:
+        raise ManifestError(f"{where}: empty archive, no {MANIFEST_NAME}")
+    _check_member_kind(first, where)
+    manifest = _read_manifest_member(tar, first, where)
+    if manifest_only:
+        return manifest
+    expected = {entry.path: entry for entry in manifest.files}
+    seen: set[str] = set()
+    for member in members:
+        _check_member_kind(member, where)
+        name = member.name
+        if name in seen or name == MANIFEST_NAME:
+            raise DuplicateMemberError(f"{where}: member {name!r} occurs more than once")
+        seen.add(name)
+        entry = expected.get(name)
+        if entry is None:
+            raise UnexpectedMemberError(f"{where}: member {name!r} is not in the manifest")
+        if member.size != entry.size:
+            raise ChecksumMismatchError(
+                f"{where}: {name!r} has {member.size} bytes, manifest says {entry.size}"
+            )
+        _copy_and_check(tar, member, entry, where, sink(entry) if sink else None)
+    missing = sorted(set(expected) - seen)
+    if missing:
+        raise MissingMemberError(
+            f"{where}: manifest lists {', '.join(missing)} but the archive does not contain it"
+        )
     return manifest
 
 
