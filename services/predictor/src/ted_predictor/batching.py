@@ -1,0 +1,158 @@
+"""Dynamic batching: concurrent requests for one model version run as one predict_batch.
+
+A worker thread per served version takes the first queued request, then waits at most
+``timeout_s`` for more (up to ``max_batch_size``) and runs them together. A request whose
+client gave up (deadline passed) before its batch started is skipped. If the batch fails
+(one conversation names an unknown intent, say), each request is run alone so only the bad
+one gets the error.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future
+
+from ted_data_adapter.errors import UnknownSymbolError
+from ted_data_adapter.events import Event
+from ted_predictor.config import BatchingConfig
+from ted_predictor.loading import Ranked, ServableModel
+
+logger = logging.getLogger(__name__)
+
+_STOP = object()
+
+
+class _Item:
+    __slots__ = ("events", "future")
+
+    def __init__(self, events: Sequence[Event]) -> None:
+        self.events = events
+        self.future: Future[Ranked] = Future()
+
+
+class DynamicBatcher:
+    """Queue + worker thread grouping ``submit`` calls into ``predict_batch`` calls."""
+
+    def __init__(
+        self,
+        model: ServableModel,
+        config: BatchingConfig,
+        *,
+        name: str,
+        on_batch: Callable[[int], None] | None = None,
+    ) -> None:
+        self._model = model
+        self._config = config
+        self._on_batch = on_batch
+        self._queue: queue.SimpleQueue[_Item | object] = queue.SimpleQueue()
+        self._closed = False
+        self._lock = threading.Lock()
+        self._thread = threading.Thread(target=self._run, name=f"batcher-{name}", daemon=True)
+        self._thread.start()
+
+    def submit(self, events: Sequence[Event]) -> Future[Ranked]:
+        """Queue one conversation; the future gets its ranking or the model's error."""
+        item = _Item(events)
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("batcher is closed")
+            self._queue.put(item)
+        return item.future
+
+    def close(self, timeout: float | None = None) -> None:
+        """Finish what is queued, then stop the worker."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            self._queue.put(_STOP)
+        self._thread.join(timeout)
+
+    def _collect(self, first: _Item) -> tuple[list[_Item], bool]:
+        batch = [first]
+        stop = False
+        deadline = time.monotonic() + self._config.timeout_s
+        while len(batch) < self._config.max_batch_size:
+            remaining = deadline - time.monotonic()
+            try:
+                item = (
+                    self._queue.get(timeout=remaining)
+                    if remaining > 0
+                    else self._queue.get_nowait()
+                )
+            except queue.Empty:
+                break
+            if item is _STOP:
+                stop = True
+                break
+            assert isinstance(item, _Item)
+            batch.append(item)
+        return batch, stop
+
+    def _run(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is _STOP:
+                self._drain()
+                return
+            assert isinstance(first, _Item)
+            batch, stop = self._collect(first)
+            self._execute(batch)
+            if stop:
+                self._drain()
+                return
+
+    def _drain(self) -> None:
+        leftovers: list[_Item] = []
+        while True:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if isinstance(item, _Item):
+                leftovers.append(item)
+        for start in range(0, len(leftovers), self._config.max_batch_size):
+            self._execute(leftovers[start : start + self._config.max_batch_size])
+
+    def _execute(self, batch: list[_Item]) -> None:
+        live = [item for item in batch if item.future.set_running_or_notify_cancel()]
+        if not live:
+            return
+        if self._on_batch is not None:
+            self._on_batch(len(live))
+        self._predict(live)
+
+    def _predict(self, items: list[_Item]) -> None:
+        """Run ``items`` as one batch; a failing conversation is taken out and the rest rerun."""
+        while items:
+            try:
+                results = self._model.predict_batch([item.events for item in items])
+            except Exception as e:
+                bad = getattr(e, "conversation", None)  # UnknownSymbolError names it
+                if len(items) == 1:
+                    items[0].future.set_exception(e)
+                    return
+                if isinstance(bad, int) and 0 <= bad < len(items):
+                    failed = items.pop(bad)
+                    failed.future.set_exception(_single(e))
+                    continue
+                for item in items:  # isolate the bad request(s) one by one
+                    try:
+                        item.future.set_result(self._model.predict_batch([item.events])[0])
+                    except Exception as single_error:
+                        item.future.set_exception(single_error)
+                return
+            for item, result in zip(items, results, strict=True):
+                item.future.set_result(result)
+            return
+
+
+def _single(error: Exception) -> Exception:
+    """The error as if its conversation had been sent alone (conversation index dropped)."""
+    if isinstance(error, UnknownSymbolError) and error.conversation is not None:
+        return UnknownSymbolError(error.event_index, error.field, error.value)
+    return error

@@ -1,0 +1,203 @@
+"""A small typed client for PredictorService.
+
+    with PredictorClient("127.0.0.1:50051") as client:
+        result = client.predict("moodbot", events, top_k=3)
+        print(result.version, result.ranking[0])
+
+Failed calls raise :class:`PredictorClientError` with the status code name and details.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import grpc
+
+from ted_data_adapter.events import Event
+from ted_predictor.convert import conversation_to_proto
+from ted_predictor.errors import InvalidRequestError, PredictorClientError
+from ted_protos.ted.v1 import predictor_pb2, predictor_pb2_grpc
+
+T = TypeVar("T")
+
+_STATE_NAMES = {
+    predictor_pb2.MODEL_VERSION_STATE_LOADING: "loading",
+    predictor_pb2.MODEL_VERSION_STATE_AVAILABLE: "available",
+    predictor_pb2.MODEL_VERSION_STATE_UNLOADED: "unloaded",
+    predictor_pb2.MODEL_VERSION_STATE_FAILED: "failed",
+}
+
+
+@dataclass(frozen=True)
+class ModelRef:
+    """``NAME``, ``NAME@VERSION`` or ``NAME@ALIAS`` as a model spec."""
+
+    name: str
+    version: int | None = None
+    alias: str | None = None
+
+    @classmethod
+    def parse(cls, text: str) -> ModelRef:
+        name, sep, ref = text.partition("@")
+        if not name or (sep and not ref):
+            raise InvalidRequestError("model", f"expected NAME[@VERSION|@ALIAS], got {text!r}")
+        if not sep:
+            return cls(name)
+        if ref.isdigit():
+            return cls(name, version=int(ref))
+        return cls(name, alias=ref)
+
+    def to_proto(self) -> predictor_pb2.ModelSpec:
+        spec = predictor_pb2.ModelSpec(name=self.name)
+        if self.version is not None:
+            spec.version = self.version
+        elif self.alias is not None:
+            spec.alias = self.alias
+        return spec
+
+    def __str__(self) -> str:
+        ref = self.version if self.version is not None else self.alias
+        return self.name if ref is None else f"{self.name}@{ref}"
+
+
+@dataclass(frozen=True)
+class PredictionResult:
+    model: str
+    version: int
+    ranking: list[tuple[str, float]]  # best first
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "model": self.model,
+            "version": self.version,
+            "ranking": [{"action": a, "confidence": c} for a, c in self.ranking],
+        }
+
+
+@dataclass(frozen=True)
+class VersionStatusInfo:
+    name: str
+    version: int
+    state: str
+    aliases: tuple[str, ...]
+    load_seconds: float
+    error: str
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    name: str
+    serving_versions: tuple[int, ...]
+    latest_version: int
+    aliases: dict[str, int]
+
+
+def _ranking(scores: Sequence[predictor_pb2.ActionScore]) -> list[tuple[str, float]]:
+    return [(s.action, float(s.confidence)) for s in scores]
+
+
+def _as_ref(model: str | ModelRef) -> ModelRef:
+    return model if isinstance(model, ModelRef) else ModelRef.parse(model)
+
+
+class PredictorClient:
+    """Blocking client over one channel; ``timeout`` is the deadline of every call."""
+
+    def __init__(
+        self, address: str, *, timeout: float = 10.0, channel: grpc.Channel | None = None
+    ) -> None:
+        self.address = address
+        self.timeout = timeout
+        self._own_channel = channel is None
+        self._channel = channel if channel is not None else grpc.insecure_channel(address)
+        self._stub = predictor_pb2_grpc.PredictorServiceStub(self._channel)
+
+    def __enter__(self) -> PredictorClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._own_channel:
+            self._channel.close()
+
+    def wait_ready(self, timeout: float) -> None:
+        """Block until the channel is connected (the server is up)."""
+        try:
+            grpc.channel_ready_future(self._channel).result(timeout=timeout)
+        except grpc.FutureTimeoutError as e:
+            raise PredictorClientError("UNAVAILABLE", f"no server at {self.address}") from e
+
+    def _call(self, method: Callable[..., T], request: Any, timeout: float | None) -> T:
+        try:
+            return method(request, timeout=self.timeout if timeout is None else timeout)
+        except grpc.RpcError as e:
+            code = e.code() if hasattr(e, "code") else grpc.StatusCode.UNKNOWN
+            details = e.details() if hasattr(e, "details") else str(e)
+            raise PredictorClientError(code.name, details or "") from e
+
+    def predict(
+        self,
+        model: str | ModelRef,
+        events: Sequence[Event],
+        *,
+        top_k: int = 0,
+        timeout: float | None = None,
+    ) -> PredictionResult:
+        """Ranked next actions for one conversation (``model`` like ``bot@3`` or ``bot@best``)."""
+        request = predictor_pb2.PredictRequest(
+            model_spec=_as_ref(model).to_proto(),
+            conversation=conversation_to_proto(events),
+            top_k=top_k,
+        )
+        response = self._call(self._stub.Predict, request, timeout)
+        return PredictionResult(
+            response.model.name, response.model.version, _ranking(response.ranking)
+        )
+
+    def predict_batch(
+        self,
+        model: str | ModelRef,
+        conversations: Sequence[Sequence[Event]],
+        *,
+        top_k: int = 0,
+        timeout: float | None = None,
+    ) -> list[PredictionResult]:
+        request = predictor_pb2.PredictBatchRequest(
+            model_spec=_as_ref(model).to_proto(),
+            conversations=[conversation_to_proto(c) for c in conversations],
+            top_k=top_k,
+        )
+        response = self._call(self._stub.PredictBatch, request, timeout)
+        return [
+            PredictionResult(response.model.name, response.model.version, _ranking(r.actions))
+            for r in response.rankings
+        ]
+
+    def model_status(
+        self, model: str | ModelRef | None = None, *, timeout: float | None = None
+    ) -> list[VersionStatusInfo]:
+        spec = _as_ref(model).to_proto() if model is not None else predictor_pb2.ModelSpec()
+        request = predictor_pb2.GetModelStatusRequest(model_spec=spec)
+        response = self._call(self._stub.GetModelStatus, request, timeout)
+        return [
+            VersionStatusInfo(
+                v.name,
+                v.version,
+                _STATE_NAMES.get(v.state, "unknown"),
+                tuple(v.aliases),
+                v.load_seconds,
+                v.error,
+            )
+            for v in response.versions
+        ]
+
+    def list_models(self, *, timeout: float | None = None) -> list[ModelInfo]:
+        response = self._call(self._stub.ListModels, predictor_pb2.ListModelsRequest(), timeout)
+        return [
+            ModelInfo(m.name, tuple(m.serving_versions), m.latest_version, dict(m.aliases))
+            for m in response.models
+        ]

@@ -1,0 +1,44 @@
+"""Errors of ted-predictor: one base class, a few kinds that map to gRPC status codes.
+
+The mapping to status codes lives in :mod:`ted_predictor.status` only.
+"""
+
+from __future__ import annotations
+
+
+class PredictorError(Exception):
+    """Base of every error ted-predictor raises on purpose."""
+
+
+class ConfigError(PredictorError):
+    """The predictor configuration is invalid."""
+
+
+class InvalidRequestError(PredictorError):
+    """A request is malformed; ``field`` is the path of the offending field."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.reason = message
+
+
+class ModelNotFoundError(PredictorError):
+    """The model, version or alias is unknown to this predictor."""
+
+
+class ModelUnavailableError(PredictorError):
+    """The model exists but no version of it is loaded (yet)."""
+
+
+class ModelLoadError(PredictorError):
+    """A model version could not be verified, unpacked, loaded or warmed."""
+
+
+class PredictorClientError(PredictorError):
+    """A call from :class:`ted_predictor.client.PredictorClient` failed."""
+
+    def __init__(self, code_name: str, details: str) -> None:
+        super().__init__(f"{code_name}: {details}")
+        self.code_name = code_name
+        self.details = details

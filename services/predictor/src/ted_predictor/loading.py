@@ -1,0 +1,90 @@
+"""Load one model version from the store: verify, unpack, load, warm, and later release.
+
+TensorFlow and the model code are imported only here, on first load, so the rest of the
+server (and the client) stays light.
+"""
+
+from __future__ import annotations
+
+import gc
+import logging
+import shutil
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from ted_data_adapter.events import ACTION_LISTEN, ActionExecuted, Event
+from ted_predictor.errors import ModelLoadError
+
+logger = logging.getLogger(__name__)
+
+
+class Ranked(Protocol):
+    @property
+    def ranking(self) -> Sequence[tuple[str, float]]: ...
+
+
+class ServableModel(Protocol):
+    """What the server needs of a loaded policy (``ted_model.TEDPolicy`` has it)."""
+
+    def predict_batch(self, conversations: Sequence[Sequence[Event]]) -> Sequence[Ranked]: ...
+
+
+@dataclass
+class LoadedVersion:
+    """A loaded, warmed model version and the files it was unpacked into."""
+
+    name: str
+    version: int
+    model: ServableModel
+    workdir: Path
+    load_seconds: float
+
+
+def _load_policy(path: Path) -> ServableModel:
+    from ted_model import TEDPolicy  # heavy: TensorFlow
+
+    policy: ServableModel = TEDPolicy.load(path)
+    return policy
+
+
+def warm_up(model: ServableModel, batch_sizes: Sequence[int]) -> None:
+    """Run a few predictions so the first real request does not pay for tracing."""
+    conversation: list[Event] = [ActionExecuted(ACTION_LISTEN)]
+    for size in sorted(set(batch_sizes)):
+        model.predict_batch([conversation] * size)
+
+
+def load_version(
+    store: Any, name: str, version: int, *, work_root: Path, warm_batch_sizes: Sequence[int]
+) -> LoadedVersion:
+    """Verify and unpack ``name`` version ``version`` from ``store``, load and warm it.
+
+    Any failure becomes :class:`ModelLoadError` with the reason; nothing is left on disk.
+    """
+    started = time.perf_counter()
+    workdir = Path(tempfile.mkdtemp(prefix=f"{name}-v{version}-", dir=work_root))
+    try:
+        target = workdir / "model"
+        store.unpack(name, version, target)  # verifies every file's sha256
+        model = _load_policy(target)
+        if warm_batch_sizes:
+            warm_up(model, warm_batch_sizes)
+    except Exception as e:  # any failure of a load is reported, never crashes the server
+        shutil.rmtree(workdir, ignore_errors=True)
+        raise ModelLoadError(f"{name} version {version}: {type(e).__name__}: {e}") from e
+    return LoadedVersion(name, version, model, workdir, time.perf_counter() - started)
+
+
+def release(loaded: LoadedVersion) -> None:
+    """Delete a version's unpacked files and collect garbage once nothing uses it.
+
+    The caller has dropped every reference it kept (routing table, batcher); requests still
+    in flight hold the model until they finish, then the Keras model and its variables are
+    freed with it.
+    """
+    shutil.rmtree(loaded.workdir, ignore_errors=True)
+    gc.collect()

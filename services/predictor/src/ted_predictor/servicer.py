@@ -1,0 +1,198 @@
+"""PredictorService: translate messages to domain events, ask the model manager, reply.
+
+No status codes are chosen here: errors are raised and mapped in :mod:`ted_predictor.status`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+import grpc
+
+from ted_data_adapter.events import Event
+from ted_predictor.config import PredictorConfig
+from ted_predictor.convert import conversation_from_proto
+from ted_predictor.errors import InvalidRequestError, ModelNotFoundError
+from ted_predictor.loading import Ranked
+from ted_predictor.manager import ModelManager, ServedVersion, VersionState
+from ted_predictor.metrics import PredictorMetrics
+from ted_predictor.status import ConversationError, RequestDeadlineError, rpc_method
+from ted_protos.ted.v1 import predictor_pb2, predictor_pb2_grpc
+
+logger = logging.getLogger(__name__)
+
+_STATES = {
+    VersionState.LOADING: predictor_pb2.MODEL_VERSION_STATE_LOADING,
+    VersionState.AVAILABLE: predictor_pb2.MODEL_VERSION_STATE_AVAILABLE,
+    VersionState.UNLOADED: predictor_pb2.MODEL_VERSION_STATE_UNLOADED,
+    VersionState.FAILED: predictor_pb2.MODEL_VERSION_STATE_FAILED,
+}
+
+
+def _check_top_k(top_k: int) -> int:
+    if top_k < 0:
+        raise InvalidRequestError("top_k", "must be >= 0 (0 returns every action)")
+    return top_k
+
+
+def _spec(
+    spec: predictor_pb2.ModelSpec, *, name_required: bool = True
+) -> tuple[str, int | None, str | None]:
+    if name_required and not spec.name:
+        raise InvalidRequestError("model_spec.name", "must name a model")
+    choice = spec.WhichOneof("version_choice")
+    if choice == "version":
+        if spec.version < 1:
+            raise InvalidRequestError("model_spec.version", "versions start at 1")
+        return spec.name, spec.version, None
+    if choice == "alias":
+        if not spec.alias:
+            raise InvalidRequestError("model_spec.alias", "must not be empty when set")
+        return spec.name, None, spec.alias
+    return spec.name, None, None
+
+
+def _scores(ranked: Ranked, top_k: int) -> list[predictor_pb2.ActionScore]:
+    ranking = list(ranked.ranking)
+    if top_k:
+        ranking = ranking[:top_k]
+    return [predictor_pb2.ActionScore(action=a, confidence=float(c)) for a, c in ranking]
+
+
+def _remaining(context: grpc.ServicerContext) -> float | None:
+    remaining = context.time_remaining()
+    if remaining is None or remaining > 1e8:  # no deadline set
+        return None
+    if remaining <= 0:
+        raise RequestDeadlineError("deadline exceeded before the request was handled")
+    return float(remaining)
+
+
+class PredictorServicer(predictor_pb2_grpc.PredictorServiceServicer):
+    def __init__(
+        self, manager: ModelManager, config: PredictorConfig, metrics: PredictorMetrics
+    ) -> None:
+        self._manager = manager
+        self._config = config
+        self.metrics = metrics
+
+    def _resolved(self, served: ServedVersion) -> predictor_pb2.ResolvedModel:
+        return predictor_pb2.ResolvedModel(name=served.name, version=served.version)
+
+    @rpc_method("Predict")
+    def Predict(
+        self, request: predictor_pb2.PredictRequest, context: grpc.ServicerContext
+    ) -> predictor_pb2.PredictResponse:
+        top_k = _check_top_k(request.top_k)
+        name, version, alias = _spec(request.model_spec)
+        events = conversation_from_proto(
+            request.conversation, max_events=self._config.limits.max_events
+        )
+        served = self._manager.resolve(name, version, alias)
+        ranked = self._run_one(served, events, context)
+        return predictor_pb2.PredictResponse(
+            model=self._resolved(served), ranking=_scores(ranked, top_k)
+        )
+
+    def _run_one(
+        self, served: ServedVersion, events: Sequence[Event], context: grpc.ServicerContext
+    ) -> Ranked:
+        timeout = _remaining(context)
+        if served.batcher is None:
+            self.metrics.batch_size.labels(model=served.name).observe(1)
+            return served.model.predict_batch([events])[0]
+        future = served.batcher.submit(events)
+        try:
+            return future.result(timeout=timeout)
+        except TimeoutError as e:
+            future.cancel()
+            raise RequestDeadlineError("deadline exceeded while waiting for the model") from e
+
+    @rpc_method("PredictBatch")
+    def PredictBatch(
+        self, request: predictor_pb2.PredictBatchRequest, context: grpc.ServicerContext
+    ) -> predictor_pb2.PredictBatchResponse:
+        top_k = _check_top_k(request.top_k)
+        name, version, alias = _spec(request.model_spec)
+        limit = self._config.limits.max_conversations
+        if len(request.conversations) > limit:
+            raise InvalidRequestError(
+                "conversations", f"{len(request.conversations)} conversations, at most {limit}"
+            )
+        conversations = [
+            conversation_from_proto(
+                c, max_events=self._config.limits.max_events, field=f"conversations[{i}]"
+            )
+            for i, c in enumerate(request.conversations)
+        ]
+        served = self._manager.resolve(name, version, alias)
+        _remaining(context)
+        results: list[Ranked] = []
+        if conversations:
+            self.metrics.batch_size.labels(model=served.name).observe(len(conversations))
+            try:
+                results = list(served.model.predict_batch(conversations))
+            except Exception as batch_error:
+                self._locate_failure(served, conversations, batch_error)
+        return predictor_pb2.PredictBatchResponse(
+            model=self._resolved(served),
+            rankings=[predictor_pb2.Ranking(actions=_scores(r, top_k)) for r in results],
+        )
+
+    @staticmethod
+    def _locate_failure(
+        served: ServedVersion, conversations: Sequence[Sequence[Event]], error: Exception
+    ) -> None:
+        """Name the conversation that failed (re-running them alone if the error does not)."""
+        index = getattr(error, "conversation", None)
+        if isinstance(index, int) and 0 <= index < len(conversations):
+            raise ConversationError(f"conversations[{index}]", error) from error
+        for index, events in enumerate(conversations):
+            try:
+                served.model.predict_batch([events])
+            except Exception as e:
+                raise ConversationError(f"conversations[{index}]", e) from e
+        raise error
+
+    @rpc_method("GetModelStatus")
+    def GetModelStatus(
+        self, request: predictor_pb2.GetModelStatusRequest, context: grpc.ServicerContext
+    ) -> predictor_pb2.GetModelStatusResponse:
+        name, version, alias = _spec(request.model_spec, name_required=False)
+        if not name and (version is not None or alias is not None):
+            raise InvalidRequestError("model_spec.name", "a version or alias needs a model name")
+        statuses = self._manager.statuses(name or None)
+        if version is not None or alias is not None:
+            wanted = (
+                version if version is not None else self._manager.resolve(name, None, alias).version
+            )
+            statuses = [s for s in statuses if s.version == wanted]
+            if not statuses:
+                raise ModelNotFoundError(f"model {name!r} has no version {wanted}")
+        response = predictor_pb2.GetModelStatusResponse()
+        for status in statuses:
+            item = response.versions.add(
+                name=status.name,
+                version=status.version,
+                state=_STATES[status.state],
+                aliases=list(status.aliases),
+                load_seconds=status.load_seconds,
+                error=status.error,
+            )
+            item.state_since.FromNanoseconds(int(status.since * 1e9))
+        return response
+
+    @rpc_method("ListModels")
+    def ListModels(
+        self, request: predictor_pb2.ListModelsRequest, context: grpc.ServicerContext
+    ) -> predictor_pb2.ListModelsResponse:
+        response = predictor_pb2.ListModelsResponse()
+        for summary in self._manager.summaries():
+            response.models.add(
+                name=summary.name,
+                serving_versions=list(summary.serving_versions),
+                latest_version=summary.latest_version,
+                aliases=dict(summary.aliases),
+            )
+        return response

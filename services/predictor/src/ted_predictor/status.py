@@ -1,0 +1,124 @@
+"""The one place where exceptions become gRPC status codes, plus per-RPC metrics and logs.
+
+Bad input is never INTERNAL: request validation errors and the data adapter's unknown-name
+errors are INVALID_ARGUMENT with the field path; unknown models NOT_FOUND; models not yet
+loaded UNAVAILABLE. Only a real bug (an unexpected exception) is INTERNAL, and it is logged
+with its traceback.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import time
+from collections.abc import Callable
+from concurrent.futures import CancelledError
+from typing import Any, TypeVar
+
+import grpc
+
+from ted_data_adapter.errors import DataError, UnknownSymbolError
+from ted_predictor.errors import (
+    InvalidRequestError,
+    ModelLoadError,
+    ModelNotFoundError,
+    ModelUnavailableError,
+)
+from ted_predictor.metrics import PredictorMetrics
+
+logger = logging.getLogger(__name__)
+
+Request = TypeVar("Request")
+Response = TypeVar("Response")
+
+
+class RequestDeadlineError(Exception):
+    """The client's deadline passed before the answer was ready."""
+
+
+class ConversationError(Exception):
+    """An error about one conversation of a request, located by ``prefix``."""
+
+    def __init__(self, prefix: str, error: BaseException) -> None:
+        super().__init__(f"{prefix}: {error}")
+        self.prefix = prefix
+        self.error = error
+
+
+# the data adapter's field names -> the field of the ted.v1.Event message
+_EVENT_FIELDS = {
+    "intent": "user.intent",
+    "entity": "user.entities",
+    "action": "action.name",
+    "slot": "slot.name",
+    "active_loop": "active_loop.name",
+    "event type": "kind",
+}
+
+
+def _unknown_symbol_field(error: UnknownSymbolError, prefix: str) -> str:
+    field = _EVENT_FIELDS.get(error.field, error.field)
+    return f"{prefix}.events[{error.event_index}].{field}"
+
+
+def status_for(
+    error: BaseException, *, events_prefix: str = "conversation"
+) -> tuple[grpc.StatusCode, str]:
+    """Status code and message for ``error``; ``events_prefix`` locates the conversation."""
+    if isinstance(error, ConversationError):
+        return status_for(error.error, events_prefix=error.prefix)
+    if isinstance(error, InvalidRequestError):
+        return grpc.StatusCode.INVALID_ARGUMENT, str(error)
+    if isinstance(error, UnknownSymbolError):
+        field = _unknown_symbol_field(error, events_prefix)
+        return grpc.StatusCode.INVALID_ARGUMENT, f"{field}: unknown {error.field} {error.value!r}"
+    if isinstance(error, DataError):
+        return grpc.StatusCode.INVALID_ARGUMENT, f"{events_prefix}: {error}"
+    if type(error).__name__ == "PredictionError":  # ted_model.errors.PredictionError
+        return grpc.StatusCode.INVALID_ARGUMENT, f"{events_prefix}: {error}"
+    if isinstance(error, ModelNotFoundError):
+        return grpc.StatusCode.NOT_FOUND, str(error)
+    if isinstance(error, (ModelUnavailableError, ModelLoadError)):
+        return grpc.StatusCode.UNAVAILABLE, str(error)
+    if isinstance(error, RequestDeadlineError):
+        return grpc.StatusCode.DEADLINE_EXCEEDED, str(error) or "deadline exceeded"
+    if isinstance(error, CancelledError):
+        return grpc.StatusCode.CANCELLED, "request cancelled"
+    return grpc.StatusCode.INTERNAL, "internal error (logged by the server)"
+
+
+Handler = Callable[[Any, Any, grpc.ServicerContext], Any]
+
+
+def rpc_method(method: str) -> Callable[[Handler], Handler]:
+    """Decorate a servicer method: map errors to statuses, count and time every call.
+
+    The servicer provides its :class:`PredictorMetrics` as ``self.metrics``.
+    """
+
+    def decorate(func: Handler) -> Handler:
+        @functools.wraps(func)
+        def wrapper(self: Any, request: Any, context: grpc.ServicerContext) -> Any:
+            metrics: PredictorMetrics = self.metrics
+            started = time.perf_counter()
+            code = grpc.StatusCode.OK
+            message = ""
+            try:
+                return func(self, request, context)
+            except Exception as e:
+                code, message = status_for(e)
+                if code is grpc.StatusCode.INTERNAL:
+                    logger.exception("unexpected error in %s", method)
+                else:
+                    logger.debug("%s refused: %s %s", method, code.name, message)
+            finally:
+                elapsed = time.perf_counter() - started
+                metrics.latency.labels(method=method).observe(elapsed)
+                metrics.requests.labels(method=method, code=code.name).inc()
+                if code is not grpc.StatusCode.OK:
+                    metrics.errors.labels(method=method, code=code.name).inc()
+            context.abort(code, message)  # raises; outside the try so it is not caught above
+
+        return wrapper
+
+    return decorate
