@@ -7,6 +7,7 @@ lock) so that an object-store backend can implement it later, e.g. with conditio
 Local layout under the store root::
 
     <name>/.lock                 flock: serializes version allocation and alias/prune/delete
+    <name>/high-water            highest version ever allocated (numbers are never reused)
     <name>/versions/000007.tar.gz  published archives (complete, never modified)
     <name>/aliases/<alias>       one small file per alias holding a version number
     <name>/pending/7.lock        reservation of version 7, flock-held by its live writer
@@ -173,16 +174,44 @@ class LocalFileStorage:
         with self.locked(name):
             live = self._live_reservations(pending)
             # Read published versions after the reservations (see _LocalReservation.publish).
-            taken = live + self.versions(name)
-            version = max(taken, default=0) + 1
+            taken = [*live, *self.versions(name), self._read_high_water(model_dir)]
+            version = max(taken) + 1
             lock_path = pending / f"{version}.lock"
             try:
                 fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o644)
             except FileExistsError as e:
                 raise StoreError(f"{lock_path}: reservation exists unexpectedly") from e
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            try:
+                self._write_high_water(model_dir, version)
+            except BaseException:
+                lock_path.unlink(missing_ok=True)
+                os.close(fd)
+                raise
         logger.debug("reserved %s version %d", name, version)
         return _LocalReservation(pending, model_dir / "versions", version, fd)
+
+    def _read_high_water(self, model_dir: Path) -> int:
+        """Highest version ever allocated, so numbers of deleted versions are never reused."""
+        path = model_dir / "high-water"
+        try:
+            text = path.read_text(encoding="utf-8").strip()
+        except FileNotFoundError:
+            return 0
+        if not text.isdigit():
+            raise StoreError(f"{path}: does not hold a version number")
+        return int(text)
+
+    def _write_high_water(self, model_dir: Path, version: int) -> None:
+        fd, tmp = tempfile.mkstemp(prefix=".high-water.", dir=model_dir)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                f.write(f"{version}\n")
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, model_dir / "high-water")
+        finally:
+            Path(tmp).unlink(missing_ok=True)
 
     def _live_reservations(self, pending: Path) -> list[int]:
         live: list[int] = []

@@ -6,6 +6,7 @@ means the highest published version; any other non-numeric reference is an alias
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import re
@@ -37,6 +38,7 @@ from ted_archive.writer import (
     ManifestFields,
     build_manifest,
     collect_source_files,
+    utc_now_iso,
     write_archive_to,
 )
 
@@ -106,23 +108,28 @@ class ModelStore:
 
         Files are hashed before a version is reserved; the archive is written and fsynced
         into a private slot and becomes visible in one atomic step. If the process dies
-        midway nothing becomes visible and the slot is reclaimed by a later save.
+        midway nothing becomes visible; a later save removes its leftovers (its version
+        number stays unused: numbers are never reused).
         """
         check_model_name(name)
         source_files = collect_source_files(Path(source_dir))
+        # Validate everything before a version number is taken.
+        draft = build_manifest(
+            ManifestFields(
+                name=name,
+                version=0,
+                fingerprint=fingerprint,
+                config=config or {},
+                metrics=metrics or {},
+                lineage=lineage or {},
+                packages=packages,
+            ),
+            [entry for _, entry in source_files],
+        )
         reservation = self.backend.reserve(name)
         try:
-            manifest = build_manifest(
-                ManifestFields(
-                    name=name,
-                    version=reservation.version,
-                    fingerprint=fingerprint,
-                    config=config or {},
-                    metrics=metrics or {},
-                    lineage=lineage or {},
-                    packages=packages,
-                ),
-                [entry for _, entry in source_files],
+            manifest = dataclasses.replace(
+                draft, version=reservation.version, created_at=utc_now_iso()
             )
             write_archive_to(reservation.open_for_write(), source_files, manifest)
             path = reservation.publish()
