@@ -1,0 +1,61 @@
+"""``ted predict``: ask a running predictor for the next action of a conversation."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from ted_cli.errors import CliError
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "predict",
+        help="rank the next actions of a conversation with a running predictor",
+        description=(
+            "Sends the events of a Rasa tracker dump (a JSON list of events, or a tracker "
+            "object with an 'events' list) to a predictor. Event types user, action, slot "
+            "and active_loop are used; others are skipped."
+        ),
+    )
+    parser.add_argument("--address", default="127.0.0.1:50051", help="predictor HOST:PORT")
+    parser.add_argument(
+        "--model", required=True, help="NAME, NAME@VERSION or NAME@ALIAS (default: latest)"
+    )
+    parser.add_argument("--events", required=True, type=Path, help="tracker events JSON file")
+    parser.add_argument("--top-k", type=int, default=10, help="actions to show (0 = all)")
+    parser.add_argument("--timeout", type=float, default=10.0, help="deadline in seconds")
+    parser.add_argument(
+        "--json", action="store_true", help="print {model, version, ranking} as JSON"
+    )
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        from ted_predictor.client import ModelRef, PredictorClient
+        from ted_predictor.errors import PredictorError
+        from ted_predictor.rasa_tracker import load_events_file
+    except ImportError as e:
+        raise CliError(
+            f"the predictor client is not installed ({e}); install ted-cli[serve]"
+        ) from e
+    if args.top_k < 0:
+        raise CliError("--top-k must be >= 0")
+    try:
+        ref = ModelRef.parse(args.model)
+        events = load_events_file(args.events)
+        with PredictorClient(args.address, timeout=args.timeout) as client:
+            result = client.predict(ref, events, top_k=args.top_k)
+    except PredictorError as e:
+        raise CliError(str(e)) from e
+    if args.json:
+        print(json.dumps(result.to_json(), indent=2))
+        return 0
+    print(f"model {result.model} version {result.version} ({len(events)} events)")
+    width = max((len(a) for a, _ in result.ranking), default=6)
+    for action, confidence in result.ranking:
+        print(f"  {action:<{width}}  {confidence:.4f}")
+    return 0
