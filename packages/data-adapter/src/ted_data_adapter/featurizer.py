@@ -171,7 +171,9 @@ class StateFeaturizer:
             histories.append(states if max_history is None else states[-max_history:])
         width = max_history if max_history is not None else max(len(h) for h in histories)
         batch = len(histories)
-        out = {name: np.zeros((batch, width, dim), np.float32) for name, dim in self.dims.items()}
+        out: dict[str, np.ndarray] = {
+            name: np.zeros((batch, width, dim), np.float32) for name, dim in self.dims.items()
+        }
         mask = np.zeros((batch, width), np.float32)
         intent, entities, action = out["intent"], out["entities"], out["action_name"]
         slots, loop = out["slots"], out["active_loop"]
