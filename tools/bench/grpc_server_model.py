@@ -21,11 +21,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import benchlib  # noqa: E402
-import grpc  # noqa: E402
+import benchlib
+import grpc
 
-from ted_predictor.convert import conversation_from_proto, conversation_to_proto  # noqa: E402
-from ted_protos.ted.v1 import predictor_pb2, predictor_pb2_grpc  # noqa: E402
+from ted_predictor.convert import conversation_from_proto, conversation_to_proto
+from ted_protos.ted.v1 import predictor_pb2, predictor_pb2_grpc
 
 RANKING = [predictor_pb2.ActionScore(action=f"action_{i}", confidence=0.1) for i in range(10)]
 
