@@ -1,0 +1,55 @@
+"""``ted data validate``: check a dialogue project and list every problem as ``file:line``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from ted_cli.errors import CliError
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "data",
+        help="check dialogue projects",
+        description="Commands that read a project's domain, stories, rules and test stories.",
+    )
+    commands = parser.add_subparsers(dest="data_command", metavar="DATA_COMMAND")
+    commands.required = True
+    validate = commands.add_parser(
+        "validate",
+        help="report every problem in a project as file:line: message",
+        description=(
+            "Reads the domain, stories, rules, test stories and config of PROJECT_DIR "
+            "(Rasa YAML 2.0-3.1 or the 1.x Markdown format) and prints every problem as "
+            "file:line: message. Exits with status 1 when there is any."
+        ),
+    )
+    validate.add_argument("project_dir", type=Path, metavar="PROJECT_DIR")
+    validate.set_defaults(func=run_validate)
+
+
+def run_validate(args: argparse.Namespace) -> int:
+    try:
+        from ted_data_adapter import DataValidationError, load_project
+    except ImportError as e:
+        raise CliError(
+            "ted data needs the ted-data-adapter package (pip install 'ted-cli[train]')"
+        ) from e
+    try:
+        project = load_project(args.project_dir)
+    except DataValidationError as e:
+        for issue in e.issues:
+            print(issue, file=sys.stderr)
+        print(f"{len(e.issues)} problem(s) found in {args.project_dir}", file=sys.stderr)
+        return 1
+    stories = project.training_stories(augmentation_factor=0)
+    print(
+        f"{args.project_dir}: OK - {len(project.stories)} stories ({len(stories)} after "
+        f"checkpoints and 'or'), {len(project.rules)} rules, {len(project.test_stories)} test "
+        f"stories; {len(project.domain.intents)} intents, {len(project.domain.all_actions)} "
+        f"actions, {len(project.domain.slots)} slots, {len(project.domain.forms)} forms"
+    )
+    return 0
