@@ -1,0 +1,305 @@
+"""Run a sweep with Ray Tune: every trial trains and archives, the best gets the alias.
+
+Scheduling, retries (``FailureConfig(max_failures)``), concurrency limits, early stopping
+(ASHA) and resuming (``Tuner.restore``) are Ray Tune's; this module only wires a
+``SweepSpec`` into a ``tune.Tuner`` and reads the results back.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import math
+import secrets
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ted_trainer.errors import SweepFailedError, SweepSpecError
+from ted_trainer.events import EventSink, StateEvent
+from ted_trainer.objective import OBJECTIVE_KEY, SOURCE_TRAINING
+from ted_trainer.sweep_spec import SweepSpec, parse_sweep_spec
+from ted_trainer.trial import ARCHIVE_VERSION_KEY, TrialContext, run_trial
+from ted_trainer.tune_space import hyperparameters, param_space, scheduler
+
+logger = logging.getLogger(__name__)
+
+SPEC_FILE = "ted_sweep.json"
+RUNS_FOLDER = ".sweeps"
+
+
+@dataclasses.dataclass(frozen=True)
+class TrialOutcome:
+    """How one trial ended: its hyperparameters, metrics and archive version."""
+
+    trial_id: str
+    state: str
+    hyperparameters: dict[str, Any]
+    metric: float
+    metrics: dict[str, float]
+    duration_s: float
+    version: int
+    error: str = ""
+    metric_source: str = SOURCE_TRAINING
+
+
+@dataclasses.dataclass(frozen=True)
+class SweepOutcome:
+    """A finished (or cancelled) sweep."""
+
+    sweep_id: str
+    model_name: str
+    metric: str
+    mode: str
+    metric_source: str
+    alias: str
+    trials: tuple[TrialOutcome, ...]
+    best: TrialOutcome | None
+    experiment_path: str
+    cancelled: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        data = dataclasses.asdict(self)
+        data["best_version"] = self.best.version if self.best else 0
+        return data
+
+
+@dataclasses.dataclass(frozen=True)
+class SweepPlan:
+    """Everything a Tune run needs, resolved from the spec (saved for resuming)."""
+
+    sweep_id: str
+    spec: SweepSpec
+    context: TrialContext
+    experiment_dir: Path
+    base_epochs: int
+
+    def save(self) -> None:
+        self.experiment_dir.mkdir(parents=True, exist_ok=True)
+        data = {
+            "sweep_id": self.sweep_id,
+            "spec": self.spec.to_dict(),
+            "context": dataclasses.asdict(self.context),
+            "base_epochs": self.base_epochs,
+        }
+        (self.experiment_dir / SPEC_FILE).write_text(json.dumps(data, indent=2), "utf-8")
+
+    @classmethod
+    def load(cls, experiment_dir: Path) -> SweepPlan:
+        data = json.loads((experiment_dir / SPEC_FILE).read_text("utf-8"))
+        spec = parse_sweep_spec(data["spec"], base_dir=experiment_dir)
+        return cls(
+            sweep_id=data["sweep_id"],
+            spec=spec,
+            context=TrialContext(**data["context"]),
+            experiment_dir=experiment_dir,
+            base_epochs=int(data["base_epochs"]),
+        )
+
+
+def new_sweep_id() -> str:
+    return time.strftime("sweep-%Y%m%d-%H%M%S-") + secrets.token_hex(3)
+
+
+def runs_dir(spec: SweepSpec, store_root: Path) -> Path:
+    """Where Tune keeps the experiment state (must be shared storage on a cluster)."""
+    return spec.runs_dir or (store_root / RUNS_FOLDER)
+
+
+def plan_sweep(
+    spec: SweepSpec,
+    *,
+    store_root: str | Path,
+    sweep_id: str | None = None,
+    crash_once_dir: str | None = None,
+) -> SweepPlan:
+    """Resolve project, model name, fixed overrides and storage of a sweep."""
+    if spec.project is None:
+        raise SweepSpecError(
+            "project", "no project: name one in the sweep file or on the command line"
+        )
+    project = spec.project
+    if not (project / "domain.yml").is_file() and not (project / "domain.yaml").is_file():
+        raise SweepSpecError("project", f"{project} is not a project folder (no domain.yml)")
+    if spec.eval_stories is not None and not spec.eval_stories.exists():
+        raise SweepSpecError("eval_stories", f"{spec.eval_stories} does not exist")
+    store_root = Path(store_root).resolve()
+    config_overrides = _config_file_overrides(spec)
+    fixed = {**config_overrides, **spec.fixed_overrides()}
+    sweep_id = sweep_id or new_sweep_id()
+    context = TrialContext(
+        sweep_id=sweep_id,
+        project_dir=str(project),
+        store_root=str(store_root),
+        model_name=spec.name or _default_name(project),
+        metric=spec.metric,
+        fixed_overrides=fixed,
+        cpus=spec.resources_per_trial.cpu,
+        eval_stories=str(spec.eval_stories) if spec.eval_stories else None,
+        crash_once_dir=crash_once_dir,
+    )
+    base_epochs = int(fixed.get("epochs") or _project_epochs(project) or 1)
+    return SweepPlan(sweep_id, spec, context, runs_dir(spec, store_root) / sweep_id, base_epochs)
+
+
+def run_sweep(
+    plan: SweepPlan,
+    *,
+    on_event: EventSink | None = None,
+    cancel: threading.Event | None = None,
+    resume: bool = False,
+) -> SweepOutcome:
+    """Run (or resume) the planned sweep on the connected Ray instance and set the alias."""
+    from ray import tune
+
+    from ted_trainer import tune_callbacks
+
+    sink: EventSink = on_event or (lambda event: None)
+    cancel = cancel or threading.Event()
+    spec, context = plan.spec, plan.context
+    trainable = tune.with_resources(
+        tune.with_parameters(run_trial, context=context), spec.resources_per_trial.to_ray()
+    )
+    if resume:
+        if not tune.Tuner.can_restore(str(plan.experiment_dir)):
+            raise SweepSpecError("sweep_id", f"nothing to resume at {plan.experiment_dir}")
+        tuner = tune.Tuner.restore(
+            str(plan.experiment_dir), trainable=trainable, resume_errored=True
+        )
+    else:
+        plan.save()
+        tuner = tune.Tuner(
+            trainable,
+            param_space=param_space(spec),
+            tune_config=tune.TuneConfig(
+                num_samples=spec.num_samples,
+                max_concurrent_trials=spec.max_concurrent_trials,
+                scheduler=scheduler(spec, OBJECTIVE_KEY, plan.base_epochs),
+                reuse_actors=False,
+            ),
+            run_config=tune.RunConfig(
+                name=plan.sweep_id,
+                storage_path=str(plan.experiment_dir.parent),
+                failure_config=tune.FailureConfig(max_failures=spec.max_failures),
+                callbacks=[tune_callbacks.SweepEventCallback(plan.sweep_id, context.model_name)],
+                stop=tune_callbacks.CancelStopper(plan.sweep_id),
+                verbose=0,
+            ),
+        )
+    sink(StateEvent("RUNNING", f"sweep {plan.sweep_id}"))
+    tune_callbacks.register(plan.sweep_id, sink, cancel)
+    try:
+        grid = tuner.fit()
+    finally:
+        tune_callbacks.unregister(plan.sweep_id)
+    outcome = _collect(plan, grid, cancelled=cancel.is_set())
+    if outcome.best is not None and not outcome.cancelled:
+        from ted_archive import ModelStore
+
+        ModelStore(context.store_root).set_alias(
+            context.model_name, spec.alias, outcome.best.version
+        )
+        logger.info(
+            "sweep %s: best trial %s (version %d) is now %r",
+            plan.sweep_id,
+            outcome.best.trial_id,
+            outcome.best.version,
+            spec.alias,
+        )
+    elif not outcome.cancelled:
+        errors = "; ".join(t.error for t in outcome.trials if t.error)[:800]
+        raise SweepFailedError(
+            f"sweep {plan.sweep_id}: no trial wrote an archive" + (f" ({errors})" if errors else "")
+        )
+    return outcome
+
+
+def _collect(plan: SweepPlan, grid: Any, *, cancelled: bool) -> SweepOutcome:
+    trials = []
+    for result in grid:
+        metrics = dict(result.metrics or {})
+        error = ""
+        if result.error is not None:
+            error = str(result.error).strip().splitlines()[-1][:500] if str(result.error) else ""
+            error = error or type(result.error).__name__
+        from ted_trainer.tune_callbacks import model_metrics
+
+        trials.append(
+            TrialOutcome(
+                trial_id=str(metrics.get("trial_id") or Path(result.path).name),
+                state="ERROR" if result.error is not None else "TERMINATED",
+                hyperparameters=hyperparameters(result.config or {}),
+                metric=_float(metrics.get(OBJECTIVE_KEY)),
+                metrics=model_metrics(metrics),
+                duration_s=_float(metrics.get("time_total_s")),
+                version=int(metrics.get(ARCHIVE_VERSION_KEY) or 0),
+                error=error,
+                metric_source=str(metrics.get("objective_source") or SOURCE_TRAINING),
+            )
+        )
+    trials.sort(key=lambda t: t.trial_id)
+    spec = plan.spec
+    finished = [t for t in trials if t.version and math.isfinite(t.metric)]
+    best = None
+    if finished:
+        pick = max if spec.mode == "max" else min
+        best = pick(finished, key=lambda t: t.metric)
+    sources = {t.metric_source for t in finished}
+    return SweepOutcome(
+        sweep_id=plan.sweep_id,
+        model_name=plan.context.model_name,
+        metric=spec.metric,
+        mode=spec.mode,
+        metric_source=", ".join(sorted(sources)) if sources else SOURCE_TRAINING,
+        alias=spec.alias,
+        trials=tuple(trials),
+        best=best,
+        experiment_path=str(plan.experiment_dir),
+        cancelled=cancelled,
+    )
+
+
+def _float(value: Any) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return math.nan
+
+
+def _default_name(project: Path) -> str:
+    name = "".join(c if c.isalnum() or c in "_.-" else "-" for c in project.name).strip(".-_")
+    return name or "model"
+
+
+def _config_file_overrides(spec: SweepSpec) -> dict[str, Any]:
+    """The TEDPolicy entry of the sweep's ``config`` file (when it names one)."""
+    if spec.config is None:
+        return {}
+    entry = _ted_policy_entry(spec.config, "config")
+    return {k: v for k, v in entry.items() if k != "name"}
+
+
+def _project_epochs(project: Path) -> int | None:
+    path = project / "config.yml"
+    if not path.is_file():
+        return None
+    try:
+        epochs = _ted_policy_entry(path, "project").get("epochs")
+    except SweepSpecError:
+        return None
+    return int(epochs) if isinstance(epochs, int) else None
+
+
+def _ted_policy_entry(path: Path, key: str) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as e:
+        raise SweepSpecError(key, f"cannot read {path}: {e}") from e
+    for policy in data.get("policies") or [] if isinstance(data, dict) else []:
+        if isinstance(policy, dict) and policy.get("name") == "TEDPolicy":
+            return dict(policy)
+    raise SweepSpecError(key, f"{path} has no TEDPolicy entry under 'policies'")

@@ -1,0 +1,146 @@
+"""One sweep trial: ``train_project`` (the ``ted train`` code path) inside a Ray Tune trial.
+
+Runs in a Ray worker process. Reports every epoch's metrics to Tune (``ray.tune.report``) and
+a last report carrying the archive version the trial wrote; the archive's lineage names the
+sweep, the trial and the trial's hyperparameters.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+from ted_trainer.events import numeric_metrics
+from ted_trainer.objective import OBJECTIVE_KEY, STORIES_METRIC, ObjectiveTracker
+from ted_trainer.tune_space import EPOCH_KEY, hyperparameters
+
+logger = logging.getLogger(__name__)
+
+ARCHIVE_VERSION_KEY = "archive_version"
+# Sweeps evaluate held-out examples every epoch so early stopping sees fresh values.
+_SWEEP_DEFAULTS = {"evaluate_every_number_of_epochs": 1}
+
+
+@dataclasses.dataclass(frozen=True)
+class TrialContext:
+    """Everything a trial needs besides its sampled hyperparameters (picklable)."""
+
+    sweep_id: str
+    project_dir: str
+    store_root: str
+    model_name: str
+    metric: str
+    fixed_overrides: dict[str, Any]
+    cpus: float = 1.0
+    eval_stories: str | None = None
+    # Test hook, never set from a sweep file: a directory; the first attempt of every trial
+    # drops a marker there and kills its own worker process, the retry then trains normally.
+    crash_once_dir: str | None = None
+
+
+class TuneEpochReporter:
+    """``on_epoch_end`` callback that forwards each epoch to ``ray.tune.report``."""
+
+    def __init__(self, tracker: ObjectiveTracker) -> None:
+        self.tracker = tracker
+        self.last_epoch = 0
+        self.last_metrics: dict[str, float] = {}
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        from ray import tune
+
+        metrics = numeric_metrics(logs)
+        self.last_epoch = epoch + 1
+        self.last_metrics = metrics
+        objective = self.tracker.update(metrics)
+        tune.report({**metrics, EPOCH_KEY: self.last_epoch, OBJECTIVE_KEY: objective})
+
+
+def run_trial(config: dict[str, Any], context: TrialContext) -> None:
+    """The Tune function trainable (bound to ``context`` with ``tune.with_parameters``)."""
+    import ray
+    from ray import tune
+
+    from ted_trainer.devices import configure_tensorflow
+
+    trial_id = tune.get_context().get_trial_id() or "local"
+    _maybe_crash_once(context, trial_id)
+    devices = configure_tensorflow(ray.get_gpu_ids(), context.cpus)
+
+    from ted_archive import ModelStore
+    from ted_model import train_project
+
+    hp = hyperparameters(config)
+    overrides = {**_SWEEP_DEFAULTS, **context.fixed_overrides, **hp}
+    tracker = ObjectiveTracker(context.metric)
+    reporter = TuneEpochReporter(tracker)
+    lineage = {
+        "sweep_id": context.sweep_id,
+        "trial_id": trial_id,
+        "hyperparameters": hp,
+        "sweep_metric": context.metric,
+        "devices": {
+            "cuda_visible_devices": devices.cuda_visible_devices,
+            "gpus": list(devices.gpus),
+        },
+    }
+    result = train_project(
+        context.project_dir,
+        store=ModelStore(context.store_root),
+        name=context.model_name,
+        config_overrides=overrides,
+        force=True,
+        callbacks=[reporter],
+        lineage=lineage,
+    )
+    final = {**reporter.last_metrics, **numeric_metrics(dict(result.metrics or {}))}
+    if not reporter.last_metrics:
+        tracker.update(final)
+    if context.eval_stories:
+        accuracy = stories_accuracy(context, int(result.version))
+        final[STORIES_METRIC] = accuracy
+        tracker.set_from_stories(accuracy)
+    tune.report(
+        {
+            **final,
+            EPOCH_KEY: reporter.last_epoch,
+            OBJECTIVE_KEY: tracker.value,
+            "objective_source": tracker.source,
+            ARCHIVE_VERSION_KEY: int(result.version or 0),
+            "archive_path": str(getattr(result, "archive", "") or ""),
+        }
+    )
+
+
+def stories_accuracy(context: TrialContext, version: int) -> float:
+    """Replay the eval stories with the archived model: accuracy over bot actions."""
+    import tempfile
+
+    from ted_archive import ModelStore
+    from ted_data_adapter import load_project, load_stories
+    from ted_model import TEDPolicy
+    from ted_model.evaluation.replay import ReplayStory, evaluate_policy
+
+    project = load_project(context.project_dir)
+    stories = load_stories(str(context.eval_stories), project.domain)
+    with tempfile.TemporaryDirectory(prefix="ted-eval-") as tmp:
+        ModelStore(context.store_root).unpack(context.model_name, version, tmp)
+        policy = TEDPolicy.load(tmp)
+        replay = [ReplayStory(s.name, tuple(s.events)) for s in stories]
+        report = evaluate_policy(policy, replay)
+    return float(report.action_accuracy)
+
+
+def _maybe_crash_once(context: TrialContext, trial_id: str) -> None:
+    if not context.crash_once_dir:
+        return
+    marker = Path(context.crash_once_dir) / f"{trial_id}.crashed"
+    if marker.exists():
+        return
+    marker.parent.mkdir(parents=True, exist_ok=True)
+    marker.write_text("first attempt crashed on purpose\n", encoding="utf-8")
+    logger.warning("test hook: trial %s kills its worker on the first attempt", trial_id)
+    os._exit(17)
