@@ -1,0 +1,145 @@
+"""Hot reload, alias moves, refused versions and unloading, on a live server under load."""
+
+from __future__ import annotations
+
+import gc
+import threading
+import weakref
+from pathlib import Path
+
+from conftest import GREETED, MODEL, make_config, publish_copy, running_server, wait_until
+
+from ted_archive import ModelStore
+from ted_predictor.client import PredictorClient
+from ted_predictor.config import PredictorConfig
+from ted_predictor.errors import PredictorClientError
+
+
+class Hammer:
+    """Background Predict calls during a test; records every failure and served version."""
+
+    def __init__(self, client: PredictorClient, model: str = MODEL) -> None:
+        self.client = client
+        self.model = model
+        self.failures: list[str] = []
+        self.versions: list[int] = []
+        self._stop = threading.Event()
+        self._threads = [threading.Thread(target=self._run) for _ in range(3)]
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.versions.append(self.client.predict(self.model, GREETED).version)
+            except PredictorClientError as e:
+                self.failures.append(str(e))
+
+    def __enter__(self) -> Hammer:
+        for t in self._threads:
+            t.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        for t in self._threads:
+            t.join()
+
+
+def _latest(client: PredictorClient, ref: str = MODEL) -> int:
+    return client.predict(ref, GREETED).version
+
+
+def test_new_version_and_alias_moves_are_served_without_failures(store_copy: Path) -> None:
+    with running_server(make_config(store_copy)) as (server, client), Hammer(client) as hammer:
+        assert _latest(client) == 1
+        v1_model = weakref.ref(server.manager.resolve(MODEL).model)
+        ModelStore(store_copy).set_alias(MODEL, "best", 1)
+        wait_until(lambda: client.list_models()[0].aliases == {"best": 1}, what="alias best")
+        assert publish_copy(store_copy) == 2
+        wait_until(lambda: _latest(client) == 2, what="version 2 served")
+        assert _latest(client, f"{MODEL}@best") == 1  # the aliased version stays
+        assert client.list_models()[0].serving_versions == (1, 2)
+        ModelStore(store_copy).set_alias(MODEL, "best", 2)
+        wait_until(lambda: _latest(client, f"{MODEL}@best") == 2, what="alias moved")
+        wait_until(lambda: client.list_models()[0].serving_versions == (2,), what="v1 unloaded")
+        states = {s.version: s.state for s in client.model_status(MODEL)}
+        assert states == {1: "unloaded", 2: "available"}
+        hammer.__exit__()
+        assert hammer.failures == []
+        assert set(hammer.versions) == {1, 2}
+        gc.collect()
+        wait_until(lambda: (gc.collect() or True) and v1_model() is None, 10, "v1 freed")
+
+
+def test_a_broken_new_version_is_refused_and_the_old_keeps_serving(
+    store_copy: Path, tmp_path: Path
+) -> None:
+    store = ModelStore(store_copy)
+    with running_server(make_config(store_copy)) as (_server, client), Hammer(client) as hammer:
+        junk = tmp_path / "junk"
+        junk.mkdir()
+        (junk / "model.keras").write_bytes(b"not a model")
+        assert store.save(MODEL, junk, config={}).version == 2
+        wait_until(
+            lambda: any(s.state == "failed" for s in client.model_status(MODEL)), what="v2 failed"
+        )
+        # a tampered archive (valid once, bytes changed after publishing) is refused too
+        v3 = publish_copy(store_copy)
+        archive = store.get(MODEL, v3).archive_path
+        data = bytearray(archive.read_bytes())
+        data[len(data) // 2] ^= 0xFF
+        archive.write_bytes(bytes(data))
+        wait_until(
+            lambda: {s.version: s.state for s in client.model_status(MODEL)}.get(v3) == "failed",
+            what="v3 failed",
+        )
+        statuses = {s.version: s for s in client.model_status(MODEL)}
+        assert statuses[1].state == "available"
+        assert statuses[2].error and statuses[3].error
+        assert _latest(client) == 1
+        hammer.__exit__()
+        assert hammer.failures == [] and set(hammer.versions) == {1}
+        (info,) = client.list_models()
+        assert info.serving_versions == (1,)
+
+
+def test_no_model_yet_is_unavailable_then_served(store_copy: Path, tmp_path: Path) -> None:
+    empty = tmp_path / "empty-store"
+    empty.mkdir()
+    config: PredictorConfig = make_config(empty, models=(MODEL,))
+    with running_server(config, wait_for=None) as (server, client):
+        try:
+            client.predict(MODEL, GREETED)
+            raise AssertionError("expected UNAVAILABLE")
+        except PredictorClientError as e:
+            assert e.code_name == "UNAVAILABLE"
+        from grpc_health.v1 import health_pb2
+
+        assert (
+            server.health.servicer.Check(health_pb2.HealthCheckRequest(service=""), None).status
+            == health_pb2.HealthCheckResponse.NOT_SERVING
+        )
+        import shutil
+
+        shutil.copytree(store_copy / MODEL, empty / MODEL)
+        wait_until(lambda: server.manager.has_serving_version(MODEL), what="model loaded")
+        assert _latest(client) == 1
+        assert (
+            server.health.servicer.Check(health_pb2.HealthCheckRequest(service=""), None).status
+            == health_pb2.HealthCheckResponse.SERVING
+        )
+
+
+def test_version_policy_latest_two(store_copy: Path) -> None:
+    from ted_predictor.config import VersionPolicy
+
+    publish_copy(store_copy)
+    publish_copy(store_copy)
+    config = make_config(store_copy, version_policy=VersionPolicy.parse("latest:2"))
+    with running_server(config) as (_server, client):
+        wait_until(lambda: client.list_models()[0].serving_versions == (2, 3), what="2 and 3")
+        assert _latest(client) == 3 and _latest(client, f"{MODEL}@2") == 2
+        try:
+            client.predict(f"{MODEL}@1", GREETED)
+            raise AssertionError("version 1 is not in the policy")
+        except PredictorClientError as e:
+            assert e.code_name == "NOT_FOUND"
