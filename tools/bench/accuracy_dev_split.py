@@ -76,9 +76,11 @@ def evaluate(project: Path, max_history: int, epochs: int | None) -> dict[str, A
         target = Path(tmp) / "model"
         store.unpack(f"dev-mh{max_history}", result.version, target)
         policy = TEDPolicy.load(target)
-        dev = evaluate_policy(policy, load_replay_stories(project / "tests" / "dev.yml", policy))
+        dev = evaluate_policy(
+            policy, load_replay_stories(project / "tests" / "dev.yml", policy.vocabulary)
+        )
         train = evaluate_policy(
-            policy, load_replay_stories(project / "data" / "stories.yml", policy)
+            policy, load_replay_stories(project / "data" / "stories.yml", policy.vocabulary)
         )
     return {
         "max_history": max_history,

@@ -48,7 +48,7 @@ def histories(policy: Any, limit: int) -> list[tuple[Any, ...]]:
     from ted_model.evaluation.replay import prediction_points
 
     stories = load_replay_stories(
-        benchlib.shared_data() / "multiwoz" / "data" / "stories.yml", policy
+        benchlib.shared_data() / "multiwoz" / "data" / "stories.yml", policy.vocabulary
     )
     points = [p.history for i, s in enumerate(stories) for p in prediction_points(i, s.events)]
     return points[:limit]

@@ -24,6 +24,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "serve",
     "predict",
     "data",
+    "test_cmd",
 )
 
 

@@ -1,8 +1,9 @@
 """Story-replay evaluation of a TED policy: the numbers ``ted test`` reports.
 
-Importing this package does not import TensorFlow; only replaying a policy needs it.
+Importing this package does not import TensorFlow; only the policy being replayed needs it.
 """
 
+from ted_model.evaluation.errors import EvaluationError
 from ted_model.evaluation.metrics import (
     ACTION_LISTEN,
     ActionScore,
@@ -10,11 +11,26 @@ from ted_model.evaluation.metrics import (
     EvaluationReport,
     compute_report,
 )
+from ted_model.evaluation.replay import (
+    PredictionPoint,
+    ReplayStory,
+    evaluate_policy,
+    prediction_points,
+    replay_stories,
+)
+from ted_model.evaluation.stories import load_replay_stories
 
 __all__ = [
     "ACTION_LISTEN",
     "ActionScore",
     "ConversationPredictions",
+    "EvaluationError",
     "EvaluationReport",
+    "PredictionPoint",
+    "ReplayStory",
     "compute_report",
+    "evaluate_policy",
+    "load_replay_stories",
+    "prediction_points",
+    "replay_stories",
 ]

@@ -13,13 +13,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from ted_data_adapter.errors import DataError
 from ted_data_adapter.events import ACTION_LISTEN, ActionExecuted, Event, UserUttered
 from ted_model.errors import TEDModelError
 from ted_model.evaluation.errors import EvaluationError
 from ted_model.evaluation.metrics import ConversationPredictions, EvaluationReport, compute_report
+from ted_model.evaluation.symbols import KnownSymbols
 
 logger = logging.getLogger(__name__)
 
@@ -31,19 +32,11 @@ class _Ranked(Protocol):
     def ranking(self) -> Sequence[tuple[str, float]]: ...
 
 
-class _Vocabulary(Protocol):
-    @property
-    def actions(self) -> Sequence[str]: ...
-
-    @property
-    def intents(self) -> Sequence[str]: ...
-
-
 class ReplayPolicy(Protocol):
     """What the replay needs of a policy (``TEDPolicy`` has it)."""
 
     @property
-    def vocabulary(self) -> _Vocabulary: ...
+    def vocabulary(self) -> Any: ...
 
     def predict_batch(self, conversations: Sequence[Sequence[Event]]) -> Sequence[_Ranked]: ...
 
@@ -96,18 +89,14 @@ def prediction_points(story_index: int, events: Sequence[Event]) -> list[Predict
     return points
 
 
-def check_known_symbols(stories: Sequence[ReplayStory], vocabulary: _Vocabulary) -> None:
-    """Refuse stories that name an action or intent the model was not trained with."""
-    actions = set(vocabulary.actions)
-    intents = set(vocabulary.intents)
+def check_known_symbols(stories: Sequence[ReplayStory], vocabulary: Any) -> None:
+    """Refuse stories that name anything (action, intent, entity, slot, form) the model lacks."""
+    known = KnownSymbols.from_vocabulary(vocabulary)
     problems: list[str] = []
     for story in stories:
         where = story.source or f"story {story.name!r}"
         for event in story.events:
-            if isinstance(event, ActionExecuted) and event.name not in actions:
-                problems.append(f"{where}: action {event.name!r} is not known to the model")
-            elif isinstance(event, UserUttered) and event.intent not in intents:
-                problems.append(f"{where}: intent {event.intent!r} is not known to the model")
+            problems += [f"{where}: {problem}" for problem in known.problems(event)]
     if problems:
         unique = list(dict.fromkeys(problems))
         shown = "\n".join(unique[:20])

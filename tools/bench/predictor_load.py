@@ -1,0 +1,315 @@
+"""Load test of the gRPC predictor on loopback with a MultiWOZ-trained model.
+
+For batching on and off, starts ``ted serve predictor`` as its own process and measures
+Predict latency (p50/p99) and throughput at concurrency 1, 8 and 64 (one blocking client
+thread per concurrent caller, all in this process, sharing the machine with the server).
+Requests are real MultiWOZ conversation prefixes (every prediction point of every fifth
+story). Then the same load runs while a new model version is published every few seconds:
+failed requests are counted and the p99 is put next to the steady-state p99.
+
+    .venv/bin/python tools/bench/predictor_load.py [--store DIR --name NAME] [--epochs 3]
+        [--duration 5] [--runs 3] [--concurrency 1,8,64] [--publish-every 3]
+
+Without --store a model is trained once (few epochs; latency does not depend on accuracy)
+into tools/bench/results/predictor-store and reused by later runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import benchlib
+import grpc
+
+from ted_predictor.convert import conversation_to_proto
+from ted_protos.ted.v1 import predictor_pb2, predictor_pb2_grpc
+
+NAME = "multiwoz"
+DEFAULT_STORE = benchlib.RESULTS / "predictor-store"
+
+
+def ensure_model(store: Path, name: str, epochs: int) -> None:
+    from ted_archive import ModelStore
+
+    model_store = ModelStore(store)
+    if name in model_store.list_models():
+        return
+    from ted_model import train_project
+
+    print(f"training {name} for {epochs} epochs into {store} (once) ...", flush=True)
+    started = time.perf_counter()
+    train_project(
+        benchlib.shared_data() / "multiwoz",
+        store=model_store,
+        name=name,
+        config_overrides={"epochs": epochs},
+        augmentation=0,
+    )
+    print(f"trained in {time.perf_counter() - started:.0f} s", flush=True)
+
+
+def conversations(limit: int) -> list[predictor_pb2.PredictRequest]:
+    """Predict requests for the prediction points of every fifth MultiWOZ story."""
+    from ted_data_adapter import load_project
+    from ted_model.evaluation.replay import prediction_points
+
+    project = load_project(benchlib.shared_data() / "multiwoz")
+    stories = project.training_stories(augmentation_factor=0)[::5]
+    requests = []
+    for index, story in enumerate(stories):
+        for point in prediction_points(index, story.events):
+            requests.append(
+                predictor_pb2.PredictRequest(
+                    model_spec=predictor_pb2.ModelSpec(name=NAME),
+                    conversation=conversation_to_proto(point.history),
+                    top_k=5,
+                )
+            )
+            if len(requests) >= limit:
+                return requests
+    return requests
+
+
+class Server:
+    """``ted serve predictor`` in its own process."""
+
+    def __init__(self, store: Path, batching: bool, poll: float = 1.0) -> None:
+        cmd = [
+            benchlib.PYTHON, "-m", "ted_cli.main", "serve", "predictor", "--store", str(store),
+            "--port", "0", "--poll-interval", str(poll), "--log-format", "text",
+        ]  # fmt: skip
+        if not batching:
+            cmd.append("--no-batching")
+        env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, env=env)
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline()
+        match = re.search(r":(\d+)", line)
+        if not match:
+            self.proc.kill()
+            raise RuntimeError(f"predictor did not start: {line!r}")
+        self.address = f"127.0.0.1:{match.group(1)}"
+
+    def wait_serving(self, request: predictor_pb2.PredictRequest, timeout: float = 300) -> None:
+        channel = grpc.insecure_channel(self.address)
+        stub = predictor_pb2_grpc.PredictorServiceStub(channel)
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                stub.Predict(request, timeout=10)
+                break
+            except grpc.RpcError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+        channel.close()
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(timeout=60)
+
+
+def run_load(
+    address: str, requests: list[predictor_pb2.PredictRequest], concurrency: int, duration: float
+) -> dict[str, Any]:
+    """``concurrency`` callers for ``duration`` seconds; latency percentiles and throughput."""
+    channel = grpc.insecure_channel(address)
+    stub = predictor_pb2_grpc.PredictorServiceStub(channel)
+    for request in requests[:50]:  # warm the channel and the server
+        stub.Predict(request, timeout=30)
+    latencies: list[list[float]] = [[] for _ in range(concurrency)]
+    failures: list[str] = []
+    versions: set[int] = set()
+    stop = threading.Event()
+    barrier = threading.Barrier(concurrency + 1)
+
+    def caller(slot: int) -> None:
+        own = latencies[slot]
+        i = slot * 7919
+        barrier.wait()
+        while not stop.is_set():
+            request = requests[i % len(requests)]
+            i += 1
+            started = time.perf_counter()
+            try:
+                response = stub.Predict(request, timeout=30)
+            except grpc.RpcError as e:
+                failures.append(f"{e.code().name}: {e.details()}")
+                continue
+            own.append(time.perf_counter() - started)
+            versions.add(response.model.version)
+
+    threads = [threading.Thread(target=caller, args=(n,)) for n in range(concurrency)]
+    for t in threads:
+        t.start()
+    barrier.wait()
+    started = time.perf_counter()
+    time.sleep(duration)
+    stop.set()
+    for t in threads:
+        t.join()
+    elapsed = time.perf_counter() - started
+    channel.close()
+    flat = [x for own in latencies for x in own]
+    return {
+        "requests": len(flat),
+        "failures": len(failures),
+        "failure_examples": failures[:3],
+        "p50_ms": benchlib.percentile(flat, 50) * 1000,
+        "p99_ms": benchlib.percentile(flat, 99) * 1000,
+        "per_s": len(flat) / elapsed,
+        "versions": sorted(versions),
+    }
+
+
+def _median(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    out = {k: benchlib.median([r[k] for r in runs]) for k in ("p50_ms", "p99_ms", "per_s")}
+    out["requests"] = sum(r["requests"] for r in runs)
+    out["failures"] = sum(r["failures"] for r in runs)
+    return out
+
+
+class Publisher:
+    """Publishes a copy of version 1 as a new version every ``every`` seconds."""
+
+    def __init__(self, store: Path, name: str, every: float) -> None:
+        from ted_archive import ModelStore
+
+        self.store = ModelStore(store)
+        self.name = name
+        self.every = every
+        self.published: list[int] = []
+        self._stop = threading.Event()
+        self._files = Path(tempfile.mkdtemp(prefix="bench-publish-")) / "model"
+        self.store.unpack(name, 1, self._files)
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.every):
+            version = self.store.save(self.name, self._files, config={"bench": "reload"}).version
+            self.published.append(version)
+
+    def __enter__(self) -> Publisher:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        shutil.rmtree(self._files.parent, ignore_errors=True)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--store", type=Path, default=None, help="store with a trained model")
+    parser.add_argument("--name", default=NAME)
+    parser.add_argument("--epochs", type=int, default=3, help="epochs if a model is trained")
+    parser.add_argument("--duration", type=float, default=5.0, help="seconds per measurement")
+    parser.add_argument("--runs", type=int, default=3, help="measurements per cell (median)")
+    parser.add_argument("--concurrency", default="1,8,64")
+    parser.add_argument("--publish-every", type=float, default=3.0)
+    parser.add_argument("--reload-duration", type=float, default=20.0)
+    parser.add_argument("--requests", type=int, default=2000, help="distinct conversations")
+    args = parser.parse_args()
+    levels = [int(c) for c in args.concurrency.split(",")]
+
+    source = args.store or DEFAULT_STORE
+    ensure_model(source, args.name, args.epochs)
+    global NAME
+    NAME = args.name
+    requests = conversations(args.requests)
+    events = [len(r.conversation.events) for r in requests]
+    print(f"{len(requests)} MultiWOZ conversations, {benchlib.median(events):.0f} events median")
+
+    work = Path(tempfile.mkdtemp(prefix="bench-predictor-"))
+    store = work / "store"
+    shutil.copytree(source / args.name, store / args.name)  # never touch the source store
+    results: dict[str, Any] = {"machine": benchlib.machine(), "conversations": len(requests)}
+    rows = []
+    try:
+        for batching in (True, False):
+            mode = "on" if batching else "off"
+            server = Server(store, batching)
+            try:
+                server.wait_serving(requests[0])
+                for c in levels:
+                    runs = [
+                        run_load(server.address, requests, c, args.duration)
+                        for _ in range(args.runs)
+                    ]
+                    cell = _median(runs)
+                    results[f"batching_{mode}/c{c}"] = cell
+                    rows.append(
+                        [mode, c, cell["p50_ms"], cell["p99_ms"], cell["per_s"], cell["failures"]]
+                    )
+            finally:
+                server.stop()
+        benchlib.print_table(
+            f"Predict on loopback, medians of {args.runs} x {args.duration:g} s",
+            rows,
+            ["batching", "concurrency", "p50 ms", "p99 ms", "predictions/s", "failed"],
+        )
+
+        reload_rows = []
+        server = Server(store, batching=True, poll=0.5)
+        try:
+            server.wait_serving(requests[0])
+            for c in [c for c in levels if c > 1] or levels:
+                steady = run_load(server.address, requests, c, args.reload_duration / 2)
+                with Publisher(store, args.name, args.publish_every) as publisher:
+                    during = run_load(server.address, requests, c, args.reload_duration)
+                results[f"reload/c{c}"] = {
+                    "steady": steady,
+                    "during_reloads": during,
+                    "published": publisher.published,
+                }
+                reload_rows.append(
+                    [
+                        c,
+                        len(publisher.published),
+                        ",".join(str(v) for v in during["versions"]),
+                        steady["p99_ms"],
+                        during["p99_ms"],
+                        during["p50_ms"],
+                        during["per_s"],
+                        during["failures"],
+                    ]
+                )
+        finally:
+            server.stop()
+        benchlib.print_table(
+            f"Predict while a new version is published every {args.publish_every:g} s "
+            f"({args.reload_duration:g} s, batching on)",
+            reload_rows,
+            [
+                "concurrency",
+                "published",
+                "versions answered",
+                "steady p99 ms",
+                "p99 ms",
+                "p50 ms",
+                "predictions/s",
+                "failed",
+            ],
+        )
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    path = benchlib.write_result("predictor_load", results)
+    print(f"\nwrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
