@@ -1,21 +1,22 @@
 """Reading archives safely: verify every member against the manifest, extract only inside
 the target directory.
 
-The archive is read in one streaming pass. ``manifest.json`` must be the first member; each
-following member must be a regular file at a plain relative path listed in the manifest, with
-the listed size and sha256. After the last member the rest of the gzip stream is read so that
-a truncated file or a bad gzip checksum is always noticed.
+The archive (``.tar.gz``, or ``.zip`` recognised by its magic bytes) is read in one pass.
+``manifest.json`` must be the first member; each following member must be a regular file at a
+plain relative path listed in the manifest, with the listed size and sha256. After the last
+member the rest of a gzip stream is read so that a truncated file or a bad gzip checksum is
+always noticed; zip members carry their own CRC, checked as each is read.
 """
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import logging
 import os
 import shutil
 import tarfile
 import tempfile
+import zipfile
 import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -44,11 +45,12 @@ from ted_archive.manifest import (
     Manifest,
     check_member_path,
 )
+from ted_archive.members import Member, MemberKind, open_members
 
 logger = logging.getLogger(__name__)
 
 _CHUNK = 1024 * 1024
-_READ_ERRORS = (tarfile.TarError, EOFError, zlib.error, OSError)
+_READ_ERRORS = (tarfile.TarError, zipfile.BadZipFile, EOFError, zlib.error, OSError)
 
 # Called for each verified-so-far member; returns where to write its bytes (or None).
 _Sink = Callable[[FileEntry], IO[bytes] | None]
@@ -73,76 +75,54 @@ def _open_raw(path: Path) -> IO[bytes]:
         raise ArchiveNotFoundError(f"{path}: cannot open archive ({e.strerror})") from e
 
 
-def _check_member_kind(member: tarfile.TarInfo, where: str) -> None:
+def _check_member_kind(member: Member, where: str) -> None:
     name = member.name
     check_member_path(name, where)
-    if member.issym():
-        raise LinkMemberError(f"{where}: member {name!r} is a symbolic link to {member.linkname!r}")
-    if member.islnk():
-        raise LinkMemberError(f"{where}: member {name!r} is a hard link to {member.linkname!r}")
-    if member.isdir():
+    kind = member.kind
+    if kind in (MemberKind.SYMLINK, MemberKind.HARDLINK):
+        raise LinkMemberError(f"{where}: member {name!r} is a {kind.value} to {member.linkname!r}")
+    if kind is MemberKind.DIRECTORY:
         raise UnexpectedMemberError(f"{where}: member {name!r} is a directory entry")
-    if member.ischr() or member.isblk():
-        raise SpecialMemberError(f"{where}: member {name!r} is a device file")
-    if member.isfifo():
-        raise SpecialMemberError(f"{where}: member {name!r} is a fifo")
-    if member.issparse() or not member.isreg():
+    if kind in (MemberKind.DEVICE, MemberKind.FIFO):
+        raise SpecialMemberError(f"{where}: member {name!r} is a {kind.value}")
+    if kind is not MemberKind.FILE:
         raise SpecialMemberError(f"{where}: member {name!r} is not a regular file")
 
 
-def _read_manifest_member(tar: tarfile.TarFile, member: tarfile.TarInfo, where: str) -> Manifest:
+def _read_manifest_member(member: Member, where: str) -> Manifest:
     if member.name != MANIFEST_NAME:
         raise ManifestError(f"{where}: first member is {member.name!r}, expected {MANIFEST_NAME}")
     if member.size > MAX_MANIFEST_BYTES:
         raise ManifestError(f"{where}: {MANIFEST_NAME} is too large ({member.size} bytes)")
-    stream = tar.extractfile(member)
-    if stream is None:  # pragma: no cover - regular files always have a stream
-        raise ManifestError(f"{where}: {MANIFEST_NAME} has no content")
-    with _reading(where):
-        data = stream.read()
+    with _reading(where), member.open() as stream:
+        data = stream.read(MAX_MANIFEST_BYTES + 1)
     return Manifest.from_json(data, f"{where}: {MANIFEST_NAME}")
 
 
 def _scan(path: Path, sink: _Sink | None = None, manifest_only: bool = False) -> Manifest:
     where = str(path)
-    with (
-        _open_raw(path) as raw,
-        _reading(where),
-        gzip.GzipFile(fileobj=raw, mode="rb") as gz,
-    ):
+    with _open_raw(path) as raw, _reading(where), open_members(raw) as archive:
         try:
-            with tarfile.open(fileobj=gz, mode="r|") as tar:
-                manifest = _scan_members(tar, where, sink, manifest_only)
+            manifest = _scan_members(archive.members(), where, sink, manifest_only)
         except ArchiveError as e:
             if not isinstance(e, CorruptArchiveError):
-                _raise_if_corrupt(gz, where)
+                # A damaged compressed stream can decode to garbage before its checksum is
+                # reached; report the damage rather than the symptom (bad JSON, wrong sha256).
+                archive.finish()
             raise
         if not manifest_only:
-            while gz.read(_CHUNK):  # reach the gzip trailer: length and CRC are checked there
-                pass
+            archive.finish()
     return manifest
 
 
-def _raise_if_corrupt(gz: gzip.GzipFile, where: str) -> None:
-    """A damaged compressed stream can decode to garbage before its CRC is reached; report
-    the damage rather than the symptom (bad JSON, wrong checksum)."""
-    try:
-        while gz.read(_CHUNK):
-            pass
-    except _READ_ERRORS as e:
-        reason = str(e) or type(e).__name__
-        raise CorruptArchiveError(f"{where}: unreadable archive ({reason})") from e
-
-
 def _scan_members(
-    tar: tarfile.TarFile, where: str, sink: _Sink | None, manifest_only: bool
+    members: Iterator[Member], where: str, sink: _Sink | None, manifest_only: bool
 ) -> Manifest:
-    members = iter(tar)
     first = next(members, None)
     if first is None:
         raise ManifestError(f"{where}: empty archive, no {MANIFEST_NAME}")
     _check_member_kind(first, where)
-    manifest = _read_manifest_member(tar, first, where)
+    manifest = _read_manifest_member(first, where)
     if manifest_only:
         return manifest
     expected = {entry.path: entry for entry in manifest.files}
@@ -160,7 +140,7 @@ def _scan_members(
             raise ChecksumMismatchError(
                 f"{where}: {name!r} has {member.size} bytes, manifest says {entry.size}"
             )
-        _copy_and_check(tar, member, entry, where, sink(entry) if sink else None)
+        _copy_and_check(member, entry, where, sink(entry) if sink else None)
     missing = sorted(set(expected) - seen)
     if missing:
         raise MissingMemberError(
@@ -169,16 +149,9 @@ def _scan_members(
     return manifest
 
 
-def _copy_and_check(
-    tar: tarfile.TarFile,
-    member: tarfile.TarInfo,
-    entry: FileEntry,
-    where: str,
-    out: IO[bytes] | None,
-) -> None:
-    stream = tar.extractfile(member)
-    if stream is None:  # pragma: no cover - regular files always have a stream
-        raise SpecialMemberError(f"{where}: member {member.name!r} has no content")
+def _copy_and_check(member: Member, entry: FileEntry, where: str, out: IO[bytes] | None) -> None:
+    with _reading(where):
+        stream = member.open()
     digest = hashlib.sha256()
     try:
         while True:
@@ -193,6 +166,7 @@ def _copy_and_check(
                 except OSError as e:
                     raise ExtractionError(f"{where}: cannot write {member.name!r}: {e}") from e
     finally:
+        stream.close()
         if out is not None:
             out.close()
     if digest.hexdigest() != entry.sha256:
