@@ -102,7 +102,11 @@ class ZipMembers(MemberReader):
 
     def members(self) -> Iterator[Member]:
         for info in self._zip.infolist():
-            yield Member(info.filename, _zip_kind(info), info.file_size, "", self._opener(info))
+            kind = _zip_kind(info)
+            name = info.filename
+            if kind is MemberKind.DIRECTORY and name.endswith("/"):
+                name = name[:-1]  # as tarfile reports directory names
+            yield Member(name, kind, info.file_size, "", self._opener(info))
 
     def _opener(self, info: zipfile.ZipInfo) -> Callable[[], IO[bytes]]:
         return lambda: self._zip.open(info)

@@ -15,6 +15,8 @@ import os
 import stat
 import tarfile
 import tempfile
+import time
+import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -117,9 +119,20 @@ def build_manifest(fields: ManifestFields, files: list[FileEntry]) -> Manifest:
 
 
 def write_archive_to(
-    fileobj: IO[bytes], source_files: list[tuple[Path, FileEntry]], manifest: Manifest
+    fileobj: IO[bytes],
+    source_files: list[tuple[Path, FileEntry]],
+    manifest: Manifest,
+    container: str = "tar.gz",
 ) -> None:
-    """Stream a complete archive into ``fileobj`` (which the caller flushes and closes)."""
+    """Stream a complete archive into ``fileobj`` (which the caller flushes and closes).
+
+    ``container`` is ``"tar.gz"`` (the store's format) or ``"zip"``.
+    """
+    if container == "zip":
+        _write_zip(fileobj, source_files, manifest)
+        return
+    if container != "tar.gz":
+        raise ArchiveError(f"unknown archive container {container!r} (use 'tar.gz' or 'zip')")
     mtime = _mtime_of(manifest.created_at)
     manifest_bytes = manifest.to_json().encode("utf-8")
     with (
@@ -134,12 +147,44 @@ def write_archive_to(
                 checked.finish()
 
 
+def _write_zip(
+    fileobj: IO[bytes], source_files: list[tuple[Path, FileEntry]], manifest: Manifest
+) -> None:
+    stamp = time.gmtime(max(_mtime_of(manifest.created_at), 315532800))  # zip starts in 1980
+    date_time = (
+        stamp.tm_year,
+        stamp.tm_mon,
+        stamp.tm_mday,
+        stamp.tm_hour,
+        stamp.tm_min,
+        stamp.tm_sec,
+    )
+
+    def info(name: str) -> zipfile.ZipInfo:
+        zinfo = zipfile.ZipInfo(name, date_time=date_time)
+        zinfo.compress_type = zipfile.ZIP_DEFLATED
+        zinfo.create_system = 3  # unix: external_attr holds the mode
+        zinfo.external_attr = (stat.S_IFREG | 0o644) << 16
+        return zinfo
+
+    with zipfile.ZipFile(fileobj, mode="w") as zf:
+        zf.writestr(info(MANIFEST_NAME), manifest.to_json().encode("utf-8"))
+        for full, entry in source_files:
+            with open(full, "rb") as raw, zf.open(info(entry.path), "w") as out:
+                checked = _CheckedReader(raw, full, entry)
+                while chunk := checked.read(_CHUNK):
+                    out.write(chunk)
+                checked.finish()
+
+
 def write_archive(
     source_dir: str | os.PathLike[str],
     dest: str | os.PathLike[str],
     manifest_fields: ManifestFields | Mapping[str, Any],
 ) -> Manifest:
     """Archive every file of ``source_dir`` into the new file ``dest``; return its manifest.
+
+    ``dest`` ending in ``.zip`` gives a zip archive, anything else a gzip-compressed tar.
 
     The archive is written to a temporary file next to ``dest``, fsynced and then linked
     into place, so ``dest`` either does not exist or is complete. An existing ``dest`` is
@@ -156,7 +201,8 @@ def write_archive(
     )
     try:
         with os.fdopen(fd, "wb") as out:
-            write_archive_to(out, source_files, manifest)
+            container = "zip" if dest_path.name.endswith(".zip") else "tar.gz"
+            write_archive_to(out, source_files, manifest, container)
             out.flush()
             os.fsync(out.fileno())
         publish_file(Path(tmp_name), dest_path)

@@ -282,7 +282,9 @@ def run_verify(args: argparse.Namespace) -> int:
     from ted_archive import ArchiveError, verify_archive
 
     target = Path(args.target)
-    is_file = args.ref is None and (target.is_file() or args.target.endswith((".tar.gz", ".tgz")))
+    is_file = args.ref is None and (
+        target.is_file() or args.target.endswith((".tar.gz", ".tgz", ".zip"))
+    )
     if not is_file and args.store is None:
         raise CliError(f"{args.target}: no such archive file (or pass --store to verify a model)")
     try:
