@@ -1,8 +1,12 @@
 from __future__ import annotations
 
 import json
+import posixpath
+from pathlib import PurePosixPath
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ted_archive import (
     DuplicateMemberError,
@@ -133,3 +137,17 @@ def test_unsafe_member_paths(path: str) -> None:
 @pytest.mark.parametrize("path", ["a", "weights/layer0.bin", "a..b", ".hidden", "x/y/z.json"])
 def test_safe_member_paths(path: str) -> None:
     assert check_member_path(path, "archive.tar.gz") == path
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(["a", "/", ".", "\\", ":", "C", "\x00", " "]), max_size=12))
+def test_accepted_paths_always_stay_inside_the_target(path: str) -> None:
+    """Property: whatever check_member_path accepts resolves to a location below the target."""
+    base = PurePosixPath("/target")
+    try:
+        check_member_path(path, "archive")
+    except UnsafePathError:
+        return
+    resolved = posixpath.normpath(str(base / path))
+    assert resolved.startswith("/target/")
+    assert resolved == str(base / path)  # already normalized: no '.', '..' or '//' tricks

@@ -145,7 +145,7 @@ class ModelStore:
 
     def list_models(self) -> list[str]:
         """Names of models with at least one published version, sorted."""
-        return self.backend.model_names()
+        return [name for name in self.backend.model_names() if _NAME_RE.match(name)]
 
     def versions(self, name: str) -> list[int]:
         """Published version numbers of ``name``, ascending (no archive is opened)."""
