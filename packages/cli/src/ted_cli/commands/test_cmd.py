@@ -102,12 +102,21 @@ def unpacked_model(ref: ModelRef) -> Iterator[Path]:
         yield target
 
 
-def load_policy(ref: ModelRef) -> Any:
-    """Load a TEDPolicy from a verified, unpacked archive."""
-    from ted_model import TEDPolicy
-    from ted_model.errors import TEDModelError
+def _import_evaluation() -> Any:
+    try:
+        import ted_model.evaluation
+    except ImportError as e:
+        raise CliError(f"ted test needs ted-model ({e}); install ted-cli[train]") from e
+    return ted_model.evaluation
 
+
+def load_policy(ref: ModelRef) -> Any:
+    """Verify and unpack the archive, then load a TEDPolicy from it."""
     with unpacked_model(ref) as folder:
+        _import_evaluation()
+        from ted_model import TEDPolicy
+        from ted_model.errors import TEDModelError
+
         try:
             return TEDPolicy.load(folder)
         except TEDModelError as e:
@@ -120,17 +129,14 @@ def run(args: argparse.Namespace) -> int:
     ref = parse_model_ref(args.model)
     if not args.stories.exists():
         raise CliError(f"no stories at {str(args.stories)!r}")
-    try:
-        from ted_data_adapter.errors import DataError
-        from ted_model.errors import TEDModelError
-        from ted_model.evaluation import evaluate_policy, load_replay_stories
-    except ImportError as e:
-        raise CliError(f"ted test needs ted-model ({e}); install ted-cli[train]") from e
-
     policy = load_policy(ref)
+    evaluation = _import_evaluation()
+    from ted_data_adapter.errors import DataError
+    from ted_model.errors import TEDModelError
+
     try:
-        stories = load_replay_stories(args.stories, policy.vocabulary)
-        report = evaluate_policy(policy, stories, batch_size=args.batch_size)
+        stories = evaluation.load_replay_stories(args.stories, policy.vocabulary)
+        report = evaluation.evaluate_policy(policy, stories, batch_size=args.batch_size)
     except (TEDModelError, DataError) as e:
         raise CliError(f"cannot test on {args.stories}: {e}") from e
     if args.json:
