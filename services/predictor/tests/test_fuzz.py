@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import grpc
 import pytest
-from conftest import GREETED, MODEL
 from google.protobuf import struct_pb2
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from predictor_testlib import GREETED, MODEL
 
 from ted_predictor.client import PredictorClient
 from ted_predictor.convert import conversation_to_proto

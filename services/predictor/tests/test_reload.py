@@ -7,7 +7,7 @@ import threading
 import weakref
 from pathlib import Path
 
-from conftest import GREETED, MODEL, make_config, publish_copy, running_server, wait_until
+from predictor_testlib import GREETED, MODEL, make_config, publish_copy, running_server, wait_until
 
 from ted_archive import ModelStore
 from ted_predictor.client import PredictorClient

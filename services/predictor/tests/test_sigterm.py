@@ -12,8 +12,8 @@ import time
 from pathlib import Path
 
 import grpc
-from conftest import GREETED, MODEL, wait_until
 from grpc_health.v1 import health_pb2, health_pb2_grpc
+from predictor_testlib import GREETED, MODEL, wait_until
 
 from ted_predictor.client import PredictorClient
 from ted_predictor.errors import PredictorClientError

@@ -19,6 +19,7 @@ from concurrent.futures import Future
 from ted_data_adapter.errors import UnknownSymbolError
 from ted_data_adapter.events import Event
 from ted_predictor.config import BatchingConfig
+from ted_predictor.errors import find_cause
 from ted_predictor.loading import Ranked, ServableModel
 
 logger = logging.getLogger(__name__)
@@ -132,7 +133,8 @@ class DynamicBatcher:
             try:
                 results = self._model.predict_batch([item.events for item in items])
             except Exception as e:
-                bad = getattr(e, "conversation", None)  # UnknownSymbolError names it
+                unknown = find_cause(e, UnknownSymbolError)  # names the conversation
+                bad = unknown.conversation if unknown is not None else None
                 if len(items) == 1:
                     items[0].future.set_exception(e)
                     return
@@ -153,6 +155,7 @@ class DynamicBatcher:
 
 def _single(error: Exception) -> Exception:
     """The error as if its conversation had been sent alone (conversation index dropped)."""
-    if isinstance(error, UnknownSymbolError) and error.conversation is not None:
-        return UnknownSymbolError(error.event_index, error.field, error.value)
+    unknown = find_cause(error, UnknownSymbolError)
+    if unknown is not None and unknown.conversation is not None:
+        return UnknownSymbolError(unknown.event_index, unknown.field, unknown.value)
     return error

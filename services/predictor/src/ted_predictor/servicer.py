@@ -10,10 +10,11 @@ from collections.abc import Sequence
 
 import grpc
 
+from ted_data_adapter.errors import UnknownSymbolError
 from ted_data_adapter.events import Event
 from ted_predictor.config import PredictorConfig
 from ted_predictor.convert import conversation_from_proto
-from ted_predictor.errors import InvalidRequestError, ModelNotFoundError
+from ted_predictor.errors import InvalidRequestError, ModelNotFoundError, find_cause
 from ted_predictor.loading import Ranked
 from ted_predictor.manager import ModelManager, ServedVersion, VersionState
 from ted_predictor.metrics import PredictorMetrics
@@ -145,8 +146,9 @@ class PredictorServicer(predictor_pb2_grpc.PredictorServiceServicer):
         served: ServedVersion, conversations: Sequence[Sequence[Event]], error: Exception
     ) -> None:
         """Name the conversation that failed (re-running them alone if the error does not)."""
-        index = getattr(error, "conversation", None)
-        if isinstance(index, int) and 0 <= index < len(conversations):
+        unknown = find_cause(error, UnknownSymbolError)
+        index = unknown.conversation if unknown is not None else None
+        if index is not None and 0 <= index < len(conversations):
             raise ConversationError(f"conversations[{index}]", error) from error
         for index, events in enumerate(conversations):
             try:
