@@ -95,7 +95,7 @@ def test_verify_archive_file_and_stored_version(
     code, out, _ = run(capsys, "models", "verify", str(archive))
     assert code == 0 and out.startswith("OK ") and "2 files" in out
     code, out, _ = run(capsys, "models", "verify", "--store", str(store.root), "moodbot", "2")
-    assert code == 0 and "moodbot version 2" in out
+    assert code == 0 and "000002.tar.gz: moodbot version 2" in out
     code, out, _ = run(capsys, "models", "verify", "--json", str(archive))
     assert json.loads(out)["ok"] is True
 

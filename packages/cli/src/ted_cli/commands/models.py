@@ -294,7 +294,7 @@ def run_verify(args: argparse.Namespace) -> int:
         else:
             store = open_store(args)
             version = store.get(args.target, args.ref or "latest")
-            label = f"{version.name} version {version.version} ({version.archive_path})"
+            label = str(version.archive_path)
             manifest = verify_archive(version.archive_path)
     except ArchiveError as e:
         if args.json:
