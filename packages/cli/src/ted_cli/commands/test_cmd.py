@@ -72,7 +72,7 @@ def parse_model_ref(text: str) -> ModelRef:
         location, version = head, (int(tail) if tail.isdigit() else tail)
     else:
         location, version = text, "latest"
-    if location.endswith((".tar.gz", ".tgz", ".tar")) and not at:
+    if location.endswith((".tar.gz", ".tgz", ".tar", ".zip")) and not at:
         raise CliError(f"no model archive at {text!r}")
     path = Path(location)
     if "/" not in location.rstrip("/") or not path.name:
