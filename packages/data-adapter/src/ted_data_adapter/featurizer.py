@@ -8,6 +8,7 @@ import numpy as np
 
 from ted_data_adapter.errors import DataError, UnknownSymbolError
 from ted_data_adapter.events import Event
+from ted_data_adapter.gc_pause import gc_paused
 from ted_data_adapter.model_data import LAYOUTS, FeatureSignature, ModelData
 from ted_data_adapter.tracker import Replayer, StateKey
 from ted_data_adapter.vocabulary import ATTRIBUTES, Vocabulary
@@ -80,7 +81,8 @@ class StateFeaturizer:
             raise DataError(f"unknown layout {layout!r}; expected one of {', '.join(LAYOUTS)}")
         if max_history is not None and max_history < 1:
             raise DataError(f"max_history must be at least 1 or None, got {max_history}")
-        keys, ids, labels, lengths = self._replay_all(conversations)
+        with gc_paused():
+            keys, ids, labels, lengths = self._replay_all(conversations)
         table = self._table(keys)
         pad = len(keys)
         starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
@@ -175,22 +177,35 @@ class StateFeaturizer:
             name: np.zeros((batch, width, dim), np.float32) for name, dim in self.dims.items()
         }
         mask = np.zeros((batch, width), np.float32)
-        intent, entities, action = out["intent"], out["entities"], out["action_name"]
-        slots, loop = out["slots"], out["active_loop"]
-        slot_dim = self.dims["slots"]
+        rows: dict[str, list[int]] = {"intent": [], "action_name": [], "active_loop": []}
+        steps: dict[str, list[int]] = {"intent": [], "action_name": [], "active_loop": []}
+        columns: dict[str, list[int]] = {"intent": [], "action_name": [], "active_loop": []}
+        tag_rows: list[int] = []
+        tag_steps: list[int] = []
+        tag_columns: list[int] = []
         for row, states in enumerate(histories):
+            if not states:
+                continue
             offset = width - len(states)
             mask[row, offset:] = 1.0
             for step, key in enumerate(states, start=offset):
-                if key[0] >= 0:
-                    intent[row, step, key[0]] = 1.0
+                for name, value in (
+                    ("intent", key[0]),
+                    ("action_name", key[2]),
+                    ("active_loop", key[4]),
+                ):
+                    if value >= 0:
+                        rows[name].append(row)
+                        steps[name].append(step)
+                        columns[name].append(value)
                 for tag in key[1]:
-                    entities[row, step, tag] = 1.0
-                if key[2] >= 0:
-                    action[row, step, key[2]] = 1.0
-                if slot_dim:
-                    slots[row, step] = key[3]
-                if key[4] >= 0:
-                    loop[row, step, key[4]] = 1.0
+                    tag_rows.append(row)
+                    tag_steps.append(step)
+                    tag_columns.append(tag)
+            if self.dims["slots"]:
+                out["slots"][row, offset:] = [key[3] for key in states]
+        for name in rows:
+            out[name][rows[name], steps[name], columns[name]] = 1.0
+        out["entities"][tag_rows, tag_steps, tag_columns] = 1.0
         out["turn_mask"] = mask
         return out

@@ -10,6 +10,7 @@ from ted_data_adapter.config import ProjectConfig
 from ted_data_adapter.domain import Domain, load_domain
 from ted_data_adapter.errors import DataValidationError, Issue
 from ted_data_adapter.events import Event
+from ted_data_adapter.gc_pause import gc_paused
 from ted_data_adapter.stories_markdown import read_story_markdown
 from ted_data_adapter.stories_yaml import read_story_yaml
 from ted_data_adapter.story import StoryBlock
@@ -46,7 +47,8 @@ class Project:
             augmentation_factor = int(
                 self.config.raw.get("augmentation_factor", DEFAULT_AUGMENTATION_FACTOR)
             )
-        stories = expand_blocks(self.stories)
+        with gc_paused():
+            stories = expand_blocks(self.stories)
         extra = augment(stories, augmentation_factor, seed)
         rules = expand_blocks(self.rules) if use_rules else []
         return [*stories, *extra, *rules]

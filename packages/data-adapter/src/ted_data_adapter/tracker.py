@@ -35,7 +35,7 @@ class Replayer:
         self.entity_filter = {
             name: (use, set(ignore)) for name, use, ignore in vocab.intent_entities
         }
-        self.fillers = [(i, s) for i, s in enumerate(vocab.slots) if s.auto_fill or s.mappings]
+        self._index_fillers()
         self.initial_features = [tuple(s.encode(s.initial_value)) for s in vocab.slots]
 
     def _entity_tags(self, event: UserUttered, index: int) -> tuple[int, ...]:
@@ -59,37 +59,50 @@ class Replayer:
                 tags.add(tag)
         return tuple(sorted(tags))
 
-    def _fill_from_user(self, event: UserUttered) -> list[tuple[int, Any]]:
-        """Slot values that the user turn sets through auto_fill and unconditional mappings."""
-        updates: list[tuple[int, Any]] = []
-        for position, slot in self.fillers:
-            found: list[Any] = []
-            value: Any = None
-            filled = False
-            for entity in event.entities:
-                if slot.auto_fill and entity.entity == slot.name:
-                    found.append(entity.value)
+    def _index_fillers(self) -> None:
+        """Per entity name and per intent, the slots a user turn can fill (for fast replay)."""
+        self.entity_fills: dict[str, list[tuple[int, str | None, str | None, Any]]] = {}
+        self.intent_fills: dict[str, list[tuple[int, Any]]] = {}
+        for position, slot in enumerate(self.vocab.slots):
+            if slot.auto_fill:
+                self.entity_fills.setdefault(slot.name, []).append((position, None, None, None))
             for mapping in slot.mappings:
                 if mapping.conditional:
                     continue
-                if mapping.intents and event.intent not in mapping.intents:
-                    continue
-                if event.intent in mapping.not_intents:
-                    continue
-                if mapping.type == "from_entity":
-                    found.extend(
-                        e.value
-                        for e in event.entities
-                        if e.entity == mapping.entity
-                        and e.role == mapping.role
-                        and e.group == mapping.group
-                    )
-                elif mapping.type == "from_intent" and mapping.intents:
-                    value, filled = mapping.value, True
-            if found:
-                value, filled = (found if slot.type == "list" else found[-1]), True
-            if filled:
-                updates.append((position, True if value is None and not found else value))
+                if mapping.type == "from_entity" and mapping.entity is not None:
+                    rule = (position, mapping.role, mapping.group, mapping)
+                    self.entity_fills.setdefault(mapping.entity, []).append(rule)
+                elif mapping.type == "from_intent":
+                    for intent in mapping.intents:
+                        self.intent_fills.setdefault(intent, []).append((position, mapping.value))
+
+    def _fill_from_user(self, event: UserUttered) -> dict[int, Any]:
+        """Slot values the user turn sets: from_intent values, then entity values override.
+
+        An entity fills a slot through ``auto_fill`` (same name) or an unconditional
+        ``from_entity`` mapping whose role, group and intent filters match; list slots
+        collect every matching value, other slots take the last one.
+        """
+        updates: dict[int, Any] = {}
+        for position, value in self.intent_fills.get(event.intent, ()):
+            updates[position] = value
+        found: dict[int, list[Any]] = {}
+        used: set[tuple[int, int]] = set()
+        for number, entity in enumerate(event.entities):
+            for position, role, group, mapping in self.entity_fills.get(entity.entity, ()):
+                if mapping is not None:
+                    if entity.role != role or entity.group != group:
+                        continue
+                    if mapping.intents and event.intent not in mapping.intents:
+                        continue
+                    if event.intent in mapping.not_intents:
+                        continue
+                if (position, number) not in used:  # auto_fill and a mapping may both match
+                    used.add((position, number))
+                    found.setdefault(position, []).append(entity.value)
+        for position, values in found.items():
+            is_list = self.vocab.slots[position].type == "list"
+            updates[position] = values if is_list else values[-1]
         return updates
 
     def replay(
@@ -128,10 +141,13 @@ class Replayer:
                     labels.append(LISTEN_INDEX)
                     prev_action = LISTEN_INDEX
                 intent, tags = new_intent, new_tags
-                updates = self._fill_from_user(event)
-                if updates:
-                    for position, value in updates:
-                        slot_features[position] = tuple(self.vocab.slots[position].encode(value))
+                changed = False
+                for position, value in self._fill_from_user(event).items():
+                    encoded = tuple(self.vocab.slots[position].encode(value))
+                    if encoded != slot_features[position]:
+                        slot_features[position] = encoded
+                        changed = True
+                if changed:
                     slots_key = tuple(x for f in slot_features for x in f)
             elif isinstance(event, SlotSet):
                 slot_at = self.slot_position.get(event.name)
@@ -140,8 +156,10 @@ class Replayer:
                         raise UnknownSymbolError(index, "slot", event.name)
                     continue
                 slot: Slot = self.vocab.slots[slot_at]
-                slot_features[slot_at] = tuple(slot.encode(event.value))
-                slots_key = tuple(x for f in slot_features for x in f)
+                encoded = tuple(slot.encode(event.value))
+                if encoded != slot_features[slot_at]:
+                    slot_features[slot_at] = encoded
+                    slots_key = tuple(x for f in slot_features for x in f)
             elif isinstance(event, ActiveLoop):
                 if event.name is None:
                     loop = -1

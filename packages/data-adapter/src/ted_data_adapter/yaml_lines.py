@@ -8,6 +8,7 @@ from typing import Any
 import yaml
 
 from ted_data_adapter.errors import Issue
+from ted_data_adapter.gc_pause import gc_paused
 
 _BaseLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -79,7 +80,8 @@ def load_yaml(path: Path, display: str | None = None) -> Any:
     except (OSError, UnicodeDecodeError) as e:
         raise YamlProblem(Issue(name, 0, f"cannot read file: {e}")) from e
     try:
-        return yaml.load(text, Loader=_LineLoader)
+        with gc_paused():
+            return yaml.load(text, Loader=_LineLoader)
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         line = mark.line + 1 if mark is not None else 0
