@@ -8,6 +8,7 @@ import platform
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -91,19 +92,20 @@ def run_with_peak_memory(
 ) -> dict[str, Any]:
     """Run a command; wall seconds, the peak resident memory of that process (MB), output."""
     full_env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", **(env or {})}
-    out_path = RESULTS / ".stdout.tmp"
-    err_path = RESULTS / ".stderr.tmp"
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    with out_path.open("w") as out, err_path.open("w") as err:
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         start = time.perf_counter()
         proc = subprocess.Popen(list(cmd), stdout=out, stderr=err, env=full_env)
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - start
-    proc.returncode = os.waitstatus_to_exitcode(status)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read(), err.read()
     return {
         "wall_s": wall,
         "peak_rss_mb": usage.ru_maxrss / 1024.0,  # Linux reports kilobytes
+        "cpu_s": usage.ru_utime + usage.ru_stime,
         "returncode": proc.returncode,
-        "stdout": out_path.read_text(),
-        "stderr": err_path.read_text(),
+        "stdout": stdout,
+        "stderr": stderr,
     }
