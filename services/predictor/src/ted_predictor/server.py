@@ -22,8 +22,8 @@ from ted_predictor.config import PredictorConfig
 from ted_predictor.health import SERVICE_NAME, HealthReporter
 from ted_predictor.manager import ModelManager
 from ted_predictor.metrics import PredictorMetrics
-from ted_predictor.servicer import PredictorServicer
-from ted_protos.ted.v1 import predictor_pb2, predictor_pb2_grpc
+from ted_predictor.servicer import PredictorServicer, add_to_server
+from ted_protos.ted.v1 import predictor_pb2
 
 logger = logging.getLogger(__name__)
 
@@ -56,9 +56,7 @@ class PredictorServer:
             futures.ThreadPoolExecutor(max_workers=config.max_workers, thread_name_prefix="rpc"),
             options=options,
         )
-        predictor_pb2_grpc.add_PredictorServiceServicer_to_server(
-            PredictorServicer(self.manager, config, self.metrics), self.grpc_server
-        )
+        add_to_server(PredictorServicer(self.manager, config, self.metrics), self.grpc_server)
         health_pb2_grpc.add_HealthServicer_to_server(self.health.servicer, self.grpc_server)
         reflection.enable_server_reflection(
             (

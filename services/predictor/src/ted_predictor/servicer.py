@@ -9,6 +9,7 @@ import logging
 from collections.abc import Sequence
 
 import grpc
+from google.protobuf.message import Message
 
 from ted_data_adapter.errors import UnknownSymbolError
 from ted_data_adapter.events import Event
@@ -81,7 +82,7 @@ class PredictorServicer(predictor_pb2_grpc.PredictorServiceServicer):
     def _resolved(self, served: ServedVersion) -> predictor_pb2.ResolvedModel:
         return predictor_pb2.ResolvedModel(name=served.name, version=served.version)
 
-    @rpc_method("Predict")
+    @rpc_method("Predict", predictor_pb2.PredictRequest)
     def Predict(
         self, request: predictor_pb2.PredictRequest, context: grpc.ServicerContext
     ) -> predictor_pb2.PredictResponse:
@@ -110,7 +111,7 @@ class PredictorServicer(predictor_pb2_grpc.PredictorServiceServicer):
             future.cancel()
             raise RequestDeadlineError("deadline exceeded while waiting for the model") from e
 
-    @rpc_method("PredictBatch")
+    @rpc_method("PredictBatch", predictor_pb2.PredictBatchRequest)
     def PredictBatch(
         self, request: predictor_pb2.PredictBatchRequest, context: grpc.ServicerContext
     ) -> predictor_pb2.PredictBatchResponse:
@@ -157,7 +158,7 @@ class PredictorServicer(predictor_pb2_grpc.PredictorServiceServicer):
                 raise ConversationError(f"conversations[{index}]", e) from e
         raise error
 
-    @rpc_method("GetModelStatus")
+    @rpc_method("GetModelStatus", predictor_pb2.GetModelStatusRequest)
     def GetModelStatus(
         self, request: predictor_pb2.GetModelStatusRequest, context: grpc.ServicerContext
     ) -> predictor_pb2.GetModelStatusResponse:
@@ -185,7 +186,7 @@ class PredictorServicer(predictor_pb2_grpc.PredictorServiceServicer):
             item.state_since.FromNanoseconds(int(status.since * 1e9))
         return response
 
-    @rpc_method("ListModels")
+    @rpc_method("ListModels", predictor_pb2.ListModelsRequest)
     def ListModels(
         self, request: predictor_pb2.ListModelsRequest, context: grpc.ServicerContext
     ) -> predictor_pb2.ListModelsResponse:
@@ -198,3 +199,25 @@ class PredictorServicer(predictor_pb2_grpc.PredictorServiceServicer):
                 aliases=dict(summary.aliases),
             )
         return response
+
+
+_METHODS = ("Predict", "PredictBatch", "GetModelStatus", "ListModels")
+
+
+def _serialize(message: Message) -> bytes:
+    return message.SerializeToString()
+
+
+def add_to_server(servicer: PredictorServicer, server: grpc.Server) -> None:
+    """Register the service with requests left as bytes: the servicer parses them itself
+    (grpc would answer INTERNAL for a message that does not parse)."""
+    handlers = {
+        method: grpc.unary_unary_rpc_method_handler(
+            getattr(servicer, method),
+            request_deserializer=None,
+            response_serializer=_serialize,
+        )
+        for method in _METHODS
+    }
+    service = predictor_pb2.DESCRIPTOR.services_by_name["PredictorService"].full_name
+    server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(service, handlers),))

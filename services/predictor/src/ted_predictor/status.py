@@ -16,6 +16,7 @@ from concurrent.futures import CancelledError
 from typing import Any, TypeVar
 
 import grpc
+from google.protobuf.message import DecodeError, Message
 
 from ted_data_adapter.errors import DataError, UnknownSymbolError
 from ted_predictor.errors import (
@@ -97,8 +98,20 @@ def status_for(
 Handler = Callable[[Any, Any, grpc.ServicerContext], Any]
 
 
-def rpc_method(method: str) -> Callable[[Handler], Handler]:
-    """Decorate a servicer method: map errors to statuses, count and time every call.
+def parse_request(request: Any, request_type: type[Message]) -> Any:
+    """The request message; raw bytes (see ``generic_handler``) are parsed here, so a
+    corrupt message is INVALID_ARGUMENT instead of grpc's INTERNAL."""
+    if not isinstance(request, bytes):
+        return request
+    try:
+        return request_type.FromString(request)
+    except DecodeError as e:
+        name = request_type.DESCRIPTOR.full_name
+        raise InvalidRequestError("request", f"not a valid {name} message ({e})") from e
+
+
+def rpc_method(method: str, request_type: type[Message]) -> Callable[[Handler], Handler]:
+    """Decorate a servicer method: parse, map errors to statuses, count and time every call.
 
     The servicer provides its :class:`PredictorMetrics` as ``self.metrics``.
     """
@@ -111,7 +124,7 @@ def rpc_method(method: str) -> Callable[[Handler], Handler]:
             code = grpc.StatusCode.OK
             message = ""
             try:
-                return func(self, request, context)
+                return func(self, parse_request(request, request_type), context)
             except Exception as e:
                 code, message = status_for(e)
                 if code is grpc.StatusCode.INTERNAL:
