@@ -41,11 +41,11 @@ def ensure_ray(address: str | None = None, *, num_cpus: int | None = None) -> No
     """Connect this process to Ray once; reuse an existing connection."""
     import ray
 
+    if address:
+        probe_address(address)
     with _lock:
         if ray.is_initialized():
             return
-        if address:
-            probe_address(address)
         try:
             if address:
                 ray.init(address=address, logging_level=logging.WARNING, log_to_driver=False)

@@ -139,6 +139,7 @@ def plan_sweep(
         metric=spec.metric,
         fixed_overrides=fixed,
         cpus=spec.resources_per_trial.cpu,
+        augmentation=spec.augmentation,
         eval_stories=str(spec.eval_stories) if spec.eval_stories else None,
         crash_once_dir=crash_once_dir,
     )

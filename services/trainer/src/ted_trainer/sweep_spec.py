@@ -79,6 +79,7 @@ class SweepSpec:
     search_space: tuple[Dimension, ...] = ()
     overrides: Mapping[str, Any] = dataclasses.field(default_factory=dict)
     epochs: int | None = None
+    augmentation: int | None = None
     early_stopping: EarlyStopping | None = None
     eval_stories: Path | None = None
     alias: str = DEFAULT_ALIAS
@@ -114,7 +115,7 @@ class SweepSpec:
             value = getattr(self, key)
             if value is not None:
                 data[key] = str(value)
-        for key in ("name", "max_concurrent_trials", "epochs"):
+        for key in ("name", "max_concurrent_trials", "epochs", "augmentation"):
             value = getattr(self, key)
             if value is not None:
                 data[key] = value
@@ -238,6 +239,8 @@ def _parse(data: Any, base_dir: Path, validate_config: ConfigValidator) -> Sweep
         kwargs["max_failures"] = _int("max_failures", data["max_failures"], -1)
     if data.get("epochs") is not None:
         kwargs["epochs"] = _int("epochs", data["epochs"], 1)
+    if data.get("augmentation") is not None:
+        kwargs["augmentation"] = _int("augmentation", data["augmentation"], 0)
     if data.get("early_stopping") is not None:
         kwargs["early_stopping"] = _early_stopping(data["early_stopping"])
     if "alias" in data:

@@ -35,9 +35,10 @@ class TrialContext:
     metric: str
     fixed_overrides: dict[str, Any]
     cpus: float = 1.0
+    augmentation: int | None = None
     eval_stories: str | None = None
-    # Test hook, never set from a sweep file: a directory; the first attempt of every trial
-    # drops a marker there and kills its own worker process, the retry then trains normally.
+    # Test hook, never set from a sweep file: a directory; the first trial attempt to start
+    # drops a marker there and kills its own worker process; Tune retries it (max_failures).
     crash_once_dir: str | None = None
 
 
@@ -93,6 +94,7 @@ def run_trial(config: dict[str, Any], context: TrialContext) -> None:
         name=context.model_name,
         config_overrides=overrides,
         force=True,
+        augmentation=context.augmentation,
         callbacks=[reporter],
         lineage=lineage,
     )
@@ -100,7 +102,7 @@ def run_trial(config: dict[str, Any], context: TrialContext) -> None:
     if not reporter.last_metrics:
         tracker.update(final)
     if context.eval_stories:
-        accuracy = stories_accuracy(context, int(result.version))
+        accuracy = stories_accuracy(context, int(result.version or 0))
         final[STORIES_METRIC] = accuracy
         tracker.set_from_stories(accuracy)
     tune.report(
@@ -120,27 +122,29 @@ def stories_accuracy(context: TrialContext, version: int) -> float:
     import tempfile
 
     from ted_archive import ModelStore
-    from ted_data_adapter import load_project, load_stories
     from ted_model import TEDPolicy
-    from ted_model.evaluation.replay import ReplayStory, evaluate_policy
+    from ted_model.evaluation.replay import evaluate_policy
+    from ted_model.evaluation.stories import load_replay_stories
 
-    project = load_project(context.project_dir)
-    stories = load_stories(str(context.eval_stories), project.domain)
     with tempfile.TemporaryDirectory(prefix="ted-eval-") as tmp:
         ModelStore(context.store_root).unpack(context.model_name, version, tmp)
         policy = TEDPolicy.load(tmp)
-        replay = [ReplayStory(s.name, tuple(s.events)) for s in stories]
-        report = evaluate_policy(policy, replay)
+        stories = load_replay_stories(str(context.eval_stories), policy.vocabulary)
+        report = evaluate_policy(policy, stories)
     return float(report.action_accuracy)
 
 
 def _maybe_crash_once(context: TrialContext, trial_id: str) -> None:
+    """Test hook: the first trial attempt to get here kills its worker (exactly once)."""
     if not context.crash_once_dir:
         return
-    marker = Path(context.crash_once_dir) / f"{trial_id}.crashed"
-    if marker.exists():
-        return
+    marker = Path(context.crash_once_dir) / "crashed"
     marker.parent.mkdir(parents=True, exist_ok=True)
-    marker.write_text("first attempt crashed on purpose\n", encoding="utf-8")
-    logger.warning("test hook: trial %s kills its worker on the first attempt", trial_id)
+    try:
+        fd = os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+    except FileExistsError:
+        return
+    os.write(fd, trial_id.encode())
+    os.close(fd)
+    logger.warning("test hook: trial %s kills its worker on purpose", trial_id)
     os._exit(17)

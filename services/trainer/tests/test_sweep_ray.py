@@ -1,0 +1,121 @@
+"""Sweeps on a real local Ray instance: archives, lineage, alias, retry, cancel."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+
+from ted_archive import ModelStore
+from ted_trainer.events import ArchiveEvent, EpochEvent, Event, TrialEvent
+from ted_trainer.sweep_runner import plan_sweep, run_sweep
+from ted_trainer.sweep_spec import parse_sweep_spec
+
+pytestmark = pytest.mark.slow
+
+
+def _spec(moodbot: Path, tiny: dict, **extra: object) -> dict:
+    return {
+        "project": str(moodbot),
+        "name": "mood",
+        "max_concurrent_trials": 2,
+        "resources_per_trial": {"cpu": 1, "gpu": 0},
+        "augmentation": 0,
+        "overrides": tiny,
+        **extra,
+    }
+
+
+def test_four_trials_write_four_archives_and_a_crashed_trial_is_retried(
+    ray_local: None, moodbot: Path, tiny: dict, tmp_path: Path
+) -> None:
+    spec = parse_sweep_spec(
+        _spec(
+            moodbot,
+            tiny,
+            num_samples=2,
+            epochs=2,
+            max_failures=1,
+            search_space={
+                "batch_size": {"grid": [[8, 16], 32]},
+                "learning_rate": {"loguniform": [0.001, 0.01]},
+            },
+        )
+    )
+    plan = plan_sweep(spec, store_root=tmp_path / "store", crash_once_dir=str(tmp_path / "hook"))
+    events: list[Event] = []
+    outcome = run_sweep(plan, on_event=events.append)
+
+    # the test hook killed exactly one worker, and Tune retried that trial
+    crashed = (tmp_path / "hook" / "crashed").read_text()
+    retried = [e for e in events if isinstance(e, TrialEvent) and e.state == "RETRYING"]
+    assert [e.trial_id for e in retried] == [crashed]
+
+    assert len(outcome.trials) == 4
+    assert all(t.state == "TERMINATED" and t.version > 0 for t in outcome.trials)
+    store = ModelStore(tmp_path / "store")
+    versions = store.versions("mood")
+    assert sorted(versions) == sorted(t.version for t in outcome.trials) == [1, 2, 3, 4]
+    for trial in outcome.trials:
+        manifest = store.verify("mood", trial.version)
+        assert manifest.lineage["sweep_id"] == plan.sweep_id
+        assert manifest.lineage["trial_id"] == trial.trial_id
+        assert manifest.lineage["hyperparameters"] == trial.hyperparameters
+        assert manifest.config["batch_size"] == trial.hyperparameters["batch_size"]
+        assert manifest.config["learning_rate"] == pytest.approx(
+            trial.hyperparameters["learning_rate"]
+        )
+        assert manifest.config["epochs"] == 2
+    grids = sorted(str(t.hyperparameters["batch_size"]) for t in outcome.trials)
+    assert grids == ["32", "32", "[8, 16]", "[8, 16]"]
+    # no held-out examples and no eval stories: the metric is on training data, and says so
+    assert outcome.metric_source == "training data"
+    assert outcome.best is not None
+    assert outcome.best.metric == max(t.metric for t in outcome.trials)
+    assert store.aliases("mood") == {"candidate": outcome.best.version}
+    # every trial reported its epochs in order, and its archive
+    for trial in outcome.trials:
+        epochs = [
+            e.epoch for e in events if isinstance(e, EpochEvent) and e.trial_id == trial.trial_id
+        ]
+        assert epochs == [1, 2]
+        archives = [
+            e for e in events if isinstance(e, ArchiveEvent) and e.trial_id == trial.trial_id
+        ]
+        assert [a.version for a in archives] == [trial.version]
+
+
+def test_cancel_stops_trials_and_leaves_only_complete_archives(
+    ray_local: None, moodbot: Path, tiny: dict, tmp_path: Path
+) -> None:
+    spec = parse_sweep_spec(
+        _spec(moodbot, tiny, num_samples=4, epochs=200, max_failures=0, search_space={})
+    )
+    plan = plan_sweep(spec, store_root=tmp_path / "store")
+    cancel = threading.Event()
+    events: list[Event] = []
+
+    def on_event(event: Event) -> None:
+        events.append(event)
+        if isinstance(event, EpochEvent) and event.epoch >= 2:
+            cancel.set()
+
+    outcome = run_sweep(plan, on_event=on_event, cancel=cancel)
+    assert outcome.cancelled
+    assert any(isinstance(e, EpochEvent) for e in events)
+    max_epoch = max(e.epoch for e in events if isinstance(e, EpochEvent))
+    assert max_epoch < 200  # trials were stopped long before their last epoch
+    store = ModelStore(tmp_path / "store")
+    written = [e.version for e in events if isinstance(e, ArchiveEvent)]
+    if "mood" not in store.list_models():
+        assert written == []
+        return
+    assert "candidate" not in store.aliases("mood")
+    # every visible version is a complete archive that verifies; a save cut short stays
+    # in the store's private pending slot and never shows up as a version
+    assert sorted(store.versions("mood")) == sorted(written)
+    for version in store.versions("mood"):
+        store.verify("mood", version)
+    published = sorted(p.name for p in (tmp_path / "store" / "mood" / "versions").iterdir())
+    assert published == [f"{v:06d}.tar.gz" for v in sorted(written)]
