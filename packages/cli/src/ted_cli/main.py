@@ -21,6 +21,7 @@ from ted_cli.version import __version__
 COMMAND_MODULES: tuple[str, ...] = (
     "models",
     "demo",
+    "sweep",
     "serve",
     "predict",
     "data",

@@ -61,6 +61,9 @@ class SweepOutcome:
     best: TrialOutcome | None
     experiment_path: str
     cancelled: bool = False
+    # Stopped before every trial finished without being cancelled (Ctrl-C, driver killed):
+    # ``ted sweep --resume SWEEP_ID`` continues it.
+    interrupted: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
@@ -103,6 +106,17 @@ class SweepPlan:
 
 def new_sweep_id() -> str:
     return time.strftime("sweep-%Y%m%d-%H%M%S-") + secrets.token_hex(3)
+
+
+def load_plan(
+    sweep_id: str, *, store_root: str | Path, runs: str | Path | None = None
+) -> SweepPlan:
+    """The saved plan of an earlier sweep (to resume it)."""
+    base = Path(runs) if runs else Path(store_root).resolve() / RUNS_FOLDER
+    experiment_dir = base / sweep_id
+    if not (experiment_dir / SPEC_FILE).is_file():
+        raise SweepSpecError("sweep_id", f"no sweep {sweep_id!r} under {base}")
+    return SweepPlan.load(experiment_dir)
 
 
 def runs_dir(spec: SweepSpec, store_root: Path) -> Path:
@@ -197,8 +211,12 @@ def run_sweep(
         grid = tuner.fit()
     finally:
         tune_callbacks.unregister(plan.sweep_id)
-    outcome = _collect(plan, grid, cancelled=cancel.is_set())
-    if outcome.best is not None and not outcome.cancelled:
+    cancelled = cancel.is_set()
+    interrupted = not cancelled and grid.num_terminated + grid.num_errors < len(grid)
+    outcome = _collect(plan, grid, cancelled=cancelled, interrupted=interrupted)
+    if outcome.interrupted:
+        logger.warning("sweep %s interrupted; resume it with its id", plan.sweep_id)
+    elif outcome.best is not None and not outcome.cancelled:
         from ted_archive import ModelStore
 
         ModelStore(context.store_root).set_alias(
@@ -219,7 +237,7 @@ def run_sweep(
     return outcome
 
 
-def _collect(plan: SweepPlan, grid: Any, *, cancelled: bool) -> SweepOutcome:
+def _collect(plan: SweepPlan, grid: Any, *, cancelled: bool, interrupted: bool) -> SweepOutcome:
     trials = []
     for result in grid:
         metrics = dict(result.metrics or {})
@@ -261,6 +279,7 @@ def _collect(plan: SweepPlan, grid: Any, *, cancelled: bool) -> SweepOutcome:
         best=best,
         experiment_path=str(plan.experiment_dir),
         cancelled=cancelled,
+        interrupted=interrupted,
     )
 
 

@@ -18,7 +18,7 @@ from ted_cli.errors import CliError
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "serve",
-        help="run a gRPC server (predictor)",
+        help="run a gRPC server (predictor or trainer)",
         description="Run one of the ted gRPC services until SIGTERM or Ctrl-C.",
     )
     servers = parser.add_subparsers(dest="server", metavar="SERVER")
@@ -64,8 +64,49 @@ def _add_predictor(servers: Any) -> None:
     p.set_defaults(func=run_predictor)
 
 
-# Each entry adds one ``ted serve <server>`` subcommand. The trainer service adds its own.
-_SERVERS: list[Callable[[Any], None]] = [_add_predictor]
+def _add_trainer(servers: Any) -> None:
+    p = servers.add_parser(
+        "trainer",
+        help="run training jobs and Ray Tune sweeps that write into a store",
+        description=(
+            "Serves ted.v1.TrainerService (Train, Sweep, WatchJob, GetJob, ListJobs, "
+            "CancelJob) plus health and reflection. Jobs run on Ray: a local instance, or "
+            "the cluster at --ray-address. SIGTERM cancels running jobs and stops."
+        ),
+    )
+    p.add_argument("--store", required=True, type=Path, help="model store directory")
+    p.add_argument("--ray-address", default=None, help="Ray cluster address (default: local)")
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=50052, help="gRPC port (0 picks a free one)")
+    p.set_defaults(func=run_trainer)
+
+
+def run_trainer(args: argparse.Namespace) -> int:
+    try:
+        from ted_trainer.errors import TrainerError
+        from ted_trainer.server import serve as serve_trainer
+    except ImportError as e:
+        raise CliError(f"the trainer is not installed ({e}); install ted-cli[serve]") from e
+    logging.getLogger().setLevel(logging.INFO if args.verbose <= 1 else logging.DEBUG)
+    args.store.mkdir(parents=True, exist_ok=True)
+
+    def ready(server: Any) -> None:
+        print(f"trainer listening on {args.host}:{server.port}", flush=True)
+
+    try:
+        serve_trainer(
+            args.store, ray_address=args.ray_address, host=args.host, port=args.port, ready=ready
+        )
+    except TrainerError as e:
+        raise CliError(str(e)) from e
+    except OSError as e:
+        raise CliError(f"cannot start the trainer: {e}") from e
+    print("trainer stopped", file=sys.stderr, flush=True)
+    return 0
+
+
+# Each entry adds one ``ted serve <server>`` subcommand.
+_SERVERS: list[Callable[[Any], None]] = [_add_predictor, _add_trainer]
 
 
 def _predictor_config(args: argparse.Namespace) -> Any:
