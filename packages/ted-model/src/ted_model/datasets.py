@@ -1,0 +1,148 @@
+"""Training batches as a tf.data pipeline whose batch size grows from epoch to epoch.
+
+Keras re-iterates a finite dataset at every epoch; each iteration here plans the next
+epoch (its batch size from Rasa's linear schedule, its order from the batch strategy), so
+one ``fit`` call sees growing batches. Each batch is cut to its longest conversation, so
+padding costs little, and the tensors have fixed rank with unknown batch and turn sizes,
+so the compiled train step is traced once.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Mapping
+
+import numpy as np
+import tensorflow as tf
+
+from ted_model.model import LABEL_IDS, TARGET_MASK, TURN_MASK
+
+logger = logging.getLogger(__name__)
+
+
+def batch_size_for_epoch(batch_size: int | tuple[int, int], epoch: int, epochs: int) -> int:
+    """Rasa's linearly increasing batch size: start at the first, end at the second."""
+    if isinstance(batch_size, int):
+        return batch_size
+    start, end = batch_size
+    if epochs <= 1:
+        return int(start)
+    return int(start + epoch * (end - start) / (epochs - 1))
+
+
+def balanced_order(labels: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Example order that mixes every label into every batch (round robin over labels)."""
+    groups = [rng.permutation(np.flatnonzero(labels == label)) for label in np.unique(labels)]
+    rng.shuffle(groups)  # type: ignore[arg-type]
+    longest = max((len(group) for group in groups), default=0)
+    slots = np.full((len(groups), longest), -1, dtype=np.int64)
+    for row, group in enumerate(groups):
+        # spread each label evenly over the epoch instead of front-loading rare ones
+        positions = np.floor(np.arange(len(group)) * longest / max(len(group), 1)).astype(int)
+        slots[row, positions] = group
+    order = slots.T.reshape(-1)
+    return order[order >= 0]
+
+
+def trim_padding(batch: Mapping[str, np.ndarray], layout: str) -> dict[str, np.ndarray]:
+    """Drop turn columns that are padding in every row of the batch."""
+    real = batch[TURN_MASK].any(axis=0)
+    if not real.any():
+        return dict(batch)
+    if layout == "dialogues":
+        keep = slice(0, int(np.flatnonzero(real)[-1]) + 1)
+    else:
+        keep = slice(int(np.flatnonzero(real)[0]), None)
+    return {
+        name: (array if name == LABEL_IDS and layout == "windows" else array[:, keep])
+        for name, array in batch.items()
+    }
+
+
+class EpochBatches:
+    """Plans one epoch of batches each time it is iterated."""
+
+    def __init__(
+        self,
+        features: Mapping[str, np.ndarray],
+        *,
+        layout: str,
+        batch_size: int | tuple[int, int],
+        epochs: int,
+        strategy: str,
+        seed: int | None,
+        rows_per_example: float = 1.0,
+    ) -> None:
+        self.features = dict(features)
+        self.layout = layout
+        self.batch_size = batch_size
+        self.epochs = epochs
+        self.strategy = strategy
+        self.rng = np.random.default_rng(seed)
+        self.rows_per_example = rows_per_example
+        self.epoch = 0
+        self.rows = int(self.features[TURN_MASK].shape[0])
+        if strategy == "balanced" and layout == "dialogues":
+            logger.info("balanced batches need single-label rows; dialogues use sequence order")
+
+    def rows_per_batch(self, epoch: int) -> int:
+        examples = batch_size_for_epoch(self.batch_size, epoch, self.epochs)
+        return max(1, round(examples * self.rows_per_example))
+
+    def order(self) -> np.ndarray:
+        if self.strategy == "balanced" and self.layout == "windows":
+            return balanced_order(self.features[LABEL_IDS], self.rng)
+        return self.rng.permutation(self.rows)
+
+    def __call__(self) -> Iterator[dict[str, np.ndarray]]:
+        size = self.rows_per_batch(min(self.epoch, self.epochs - 1))
+        self.epoch += 1
+        order = self.order()
+        for start in range(0, len(order), size):
+            index = np.sort(order[start : start + size]) if self.layout == "dialogues" else None
+            index = order[start : start + size] if index is None else index
+            yield trim_padding({name: array[index] for name, array in self.features.items()}, self.layout)
+
+
+def output_signature(features: Mapping[str, np.ndarray]) -> dict[str, tf.TensorSpec]:
+    """Fixed-rank specs with unknown batch and turn sizes."""
+    specs: dict[str, tf.TensorSpec] = {}
+    for name, array in features.items():
+        shape = [None] * array.ndim
+        if array.ndim == 3:
+            shape[2] = array.shape[2]
+        specs[name] = tf.TensorSpec(shape, tf.as_dtype(array.dtype), name=name)
+    return specs
+
+
+def make_training_dataset(batches: EpochBatches) -> tf.data.Dataset:
+    """A dataset Keras can iterate once per epoch, one planned epoch each time."""
+    dataset = tf.data.Dataset.from_generator(
+        batches, output_signature=output_signature(batches.features)
+    )
+    options = tf.data.Options()
+    options.deterministic = True
+    return dataset.with_options(options).prefetch(2)
+
+
+def split_eval(
+    features: Mapping[str, np.ndarray], layout: str, examples: int, seed: int | None
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray] | None]:
+    """Hold out about ``examples`` training targets (whole conversations in 'dialogues')."""
+    if examples <= 0:
+        return dict(features), None
+    rng = np.random.default_rng(None if seed is None else seed + 1)
+    rows = int(features[TURN_MASK].shape[0])
+    order = rng.permutation(rows)
+    if layout == "dialogues":
+        targets = features[TARGET_MASK].sum(axis=1)[order]
+        count = int(np.searchsorted(np.cumsum(targets), examples) + 1)
+    else:
+        count = examples
+    count = min(count, rows - 1)
+    if count <= 0:
+        return dict(features), None
+    held, kept = np.sort(order[:count]), np.sort(order[count:])
+    train = {name: array[kept] for name, array in features.items()}
+    held_out = {name: array[held] for name, array in features.items()}
+    return train, held_out

@@ -1,0 +1,170 @@
+"""TEDPolicy: a loaded model that ranks the next actions of conversations."""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ted_model.config import TEDConfig
+from ted_model.errors import ModelLoadError, PredictionError
+from ted_model.persistence import ModelMeta, load_model_dir
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """Actions ranked by confidence, best first."""
+
+    ranking: list[tuple[str, float]]
+    confidences: np.ndarray = field(repr=False, compare=False, default_factory=lambda: np.zeros(0))
+
+    @property
+    def action(self) -> str:
+        return self.ranking[0][0]
+
+    @property
+    def confidence(self) -> float:
+        return self.ranking[0][1]
+
+
+class TEDPolicy:
+    """Predicts with a trained TED model; create it with ``TEDPolicy.load``."""
+
+    def __init__(
+        self,
+        model: Any,
+        config: TEDConfig,
+        vocabulary: Any,
+        meta: ModelMeta,
+        *,
+        model_name: str | None = None,
+        version: int | None = None,
+        manifest: Any = None,
+    ) -> None:
+        from ted_data_adapter.featurizer import StateFeaturizer
+
+        self.model = model
+        self.config = config
+        self.vocabulary = vocabulary
+        self.meta = meta
+        self.model_name = model_name
+        self.version = version
+        self.manifest = manifest
+        self.action_names = list(meta.action_names)
+        self.featurizer = StateFeaturizer(vocabulary)
+        self._predict_fn = self._compile_predict()
+        self.warm_up()
+
+    # --- loading ----------------------------------------------------------------------
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> TEDPolicy:
+        """Load from an archive file (verified, then unpacked) or an unpacked model directory."""
+        source = Path(path)
+        if source.is_dir():
+            return cls._from_dir(source, None)
+        if not source.is_file():
+            raise ModelLoadError(f"no model archive or directory at {source}")
+        from ted_archive import ArchiveError, extract_archive
+
+        with tempfile.TemporaryDirectory(prefix="ted-model-") as tmp:
+            try:
+                manifest = extract_archive(source, Path(tmp) / "model")
+            except ArchiveError as e:
+                raise ModelLoadError(f"cannot open archive {source}: {e}") from e
+            return cls._from_dir(Path(tmp) / "model", manifest)
+
+    @classmethod
+    def from_store(
+        cls, store: str | os.PathLike[str] | Any, name: str, ref: int | str = "latest"
+    ) -> TEDPolicy:
+        """Load version ``ref`` (a number, 'latest' or an alias) of ``name`` from a ModelStore."""
+        from ted_archive import ArchiveError, ModelStore
+
+        model_store = store if isinstance(store, ModelStore) else ModelStore(store)
+        try:
+            with tempfile.TemporaryDirectory(prefix="ted-model-") as tmp:
+                manifest = model_store.unpack(name, ref, Path(tmp) / "model")
+                return cls._from_dir(Path(tmp) / "model", manifest)
+        except ArchiveError as e:
+            raise ModelLoadError(f"cannot load {name}@{ref}: {e}") from e
+
+    @classmethod
+    def _from_dir(cls, model_dir: Path, manifest: Any) -> TEDPolicy:
+        model, config, vocabulary, meta = load_model_dir(model_dir)
+        return cls(
+            model,
+            config,
+            vocabulary,
+            meta,
+            model_name=getattr(manifest, "name", None),
+            version=getattr(manifest, "version", None),
+            manifest=manifest,
+        )
+
+    # --- compiled prediction ----------------------------------------------------------
+    def _compile_predict(self) -> Any:
+        import tensorflow as tf
+
+        turns = self.config.max_history
+        signature = {
+            name: tf.TensorSpec([None, turns, self.meta.attribute_dims[name]], tf.float32, name)
+            for name in self.model.attributes
+        }
+        signature["turn_mask"] = tf.TensorSpec([None, turns], tf.float32, "turn_mask")
+        model = self.model
+        return tf.function(model.batch_predict, input_signature=[signature], autograph=False)
+
+    def warm_up(self) -> None:
+        """Trace the predict function once so the first real request is fast."""
+        self.confidences(self.model.zero_batch(self.config.max_history or 1))
+
+    def _inputs(self, features: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        names = [*self.model.attributes, "turn_mask"]
+        return {name: features[name] for name in names}
+
+    def confidences(self, features: dict[str, np.ndarray]) -> np.ndarray:
+        """Softmax confidences [batch, actions] for featurized request windows."""
+        return np.asarray(self._predict_fn(self._inputs(features)))
+
+    def _featurize(self, conversations: Sequence[Sequence[Any]]) -> dict[str, np.ndarray]:
+        from ted_data_adapter.errors import DataError
+
+        try:
+            return self.featurizer.featurize_events_batch(conversations, self.config.max_history)
+        except DataError as e:
+            raise PredictionError(str(e)) from e
+
+    # --- public API -------------------------------------------------------------------
+    def rank(self, confidences: np.ndarray, top_k: int | None = None) -> Prediction:
+        """Ranking with Rasa's ``ranking_length`` and ``renormalize_confidences``."""
+        order = np.argsort(-confidences, kind="stable")
+        kept = confidences[order]
+        if self.config.ranking_length > 0:
+            order, kept = order[: self.config.ranking_length], kept[: self.config.ranking_length]
+            if self.config.renormalize_confidences and kept.sum() > 0:
+                kept = kept / kept.sum()
+        if top_k is not None:
+            order, kept = order[:top_k], kept[:top_k]
+        ranking = [(self.action_names[i], float(c)) for i, c in zip(order, kept, strict=True)]
+        return Prediction(ranking=ranking, confidences=confidences)
+
+    def predict(self, events: Sequence[Any], top_k: int | None = None) -> Prediction:
+        """Rank the next action after ``events`` (a conversation so far)."""
+        return self.predict_batch([events], top_k=top_k)[0]
+
+    def predict_batch(
+        self, conversations: Sequence[Sequence[Any]], top_k: int | None = None
+    ) -> list[Prediction]:
+        """Rank the next action of each conversation (one compiled call for all)."""
+        if not conversations:
+            return []
+        confidences = self.confidences(self._featurize(conversations))
+        return [self.rank(row, top_k) for row in confidences]
