@@ -54,3 +54,23 @@ def test_every_problem_is_printed(tmp_path: Path, capsys: pytest.CaptureFixture[
         line.startswith(f"{tmp_path / 'data' / 'rules.yml'}:4: malformed YAML") for line in err
     )
     assert err[-1] == f"3 problem(s) found in {tmp_path}"
+
+
+def test_conflicts_are_reported_on_request(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "data").mkdir()
+    (tmp_path / "domain.yml").write_text(
+        'version: "3.1"\nintents:\n  - greet\nresponses:\n  utter_hi:\n    - text: hi\n'
+        "  utter_ho:\n    - text: ho\n"
+    )
+    (tmp_path / "data" / "stories.yml").write_text(
+        "stories:\n- story: a\n  steps:\n  - intent: greet\n  - action: utter_hi\n"
+        "- story: b\n  steps:\n  - intent: greet\n  - action: utter_ho\n"
+    )
+    assert run(["data", "validate", str(tmp_path)]) == 0
+    capsys.readouterr()
+    assert run(["data", "validate", str(tmp_path), "--conflicts", "--max-history", "2"]) == 1
+    err = capsys.readouterr().err.splitlines()
+    assert err[0].startswith(f"{tmp_path / 'data' / 'stories.yml'}:9: story conflict: 'b' runs")
+    assert err[-1] == f"1 story conflict(s) with max_history 2 in {tmp_path}"

@@ -163,3 +163,18 @@ def test_test_stories_are_validated(tmp_path: Path) -> None:
     bad.write_text("stories:\n- story: t\n  steps:\n  - user: hi\n    intent: hello\n")
     with pytest.raises(DataValidationError, match=r"test_stories.yml:4: unknown intent 'hello'"):
         load_stories(bad, domain)
+
+
+def test_story_conflicts_name_both_stories(tmp_path: Path) -> None:
+    from ted_data_adapter import Vocabulary, find_story_conflicts
+
+    conflicting = story("- intent: greet", "- action: trip_form")
+    project = load_project(make_project(tmp_path, conflicting))
+    stories = project.training_stories(augmentation_factor=0)
+    issues = find_story_conflicts(stories, Vocabulary.from_domain(project.domain), 3)
+    assert len(issues) == 1
+    issue = issues[0]
+    # data/bad.yml is read before data/good.yml, so the later story is the one reported
+    assert (issue.file, issue.line) == (str(tmp_path / "data" / "good.yml"), 6)
+    assert "'fine' runs 'utter_greet' where 'bad'" in issue.message
+    assert f"{tmp_path / 'data' / 'bad.yml'}:6) runs 'trip_form'" in issue.message

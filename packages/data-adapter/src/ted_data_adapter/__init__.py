@@ -11,6 +11,7 @@ from ted_data_adapter.batching import (
     train_eval_split,
 )
 from ted_data_adapter.config import ProjectConfig
+from ted_data_adapter.conflicts import find_story_conflicts
 from ted_data_adapter.domain import Domain, load_domain
 from ted_data_adapter.errors import (
     DataError,
@@ -61,6 +62,7 @@ __all__ = [
     "Vocabulary",
     "__version__",
     "batch_size_for_epoch",
+    "find_story_conflicts",
     "iterate_batches",
     "load_domain",
     "load_project",

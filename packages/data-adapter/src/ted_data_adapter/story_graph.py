@@ -7,7 +7,7 @@ import logging
 import random
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ted_data_adapter.events import ACTION_LISTEN, ActionExecuted, Event
 from ted_data_adapter.story import STORY_START, StoryBlock
@@ -19,25 +19,38 @@ MAX_VARIANTS_PER_BLOCK = 1000
 MAX_CONVERSATIONS = 100_000
 
 
+Source = tuple[str, int]  # (file, line) of an event
+
+
 @dataclass(frozen=True)
 class ExpandedStory:
-    """One complete conversation made from one or more blocks (names joined by ' > ')."""
+    """One complete conversation made from one or more blocks (names joined by ' > ').
+
+    ``sources`` gives the file and line of every event (for messages about the story).
+    """
 
     name: str
     events: tuple[Event, ...]
     augmented: bool = False
+    sources: tuple[Source, ...] = field(default=(), compare=False, repr=False)
 
 
-def _variants(block: StoryBlock) -> list[tuple[Event, ...]]:
-    """Every path through the block's ``or`` steps (capped)."""
-    choices = [
-        [tuple(located.event for located in alternative) for alternative in step]
-        for step in block.steps
-    ]
-    prefix = tuple(located.event for located in block.conditions)
-    out: list[tuple[Event, ...]] = []
+EventPath = tuple[tuple[Event, ...], tuple[Source, ...]]
+
+
+def _variants(block: StoryBlock) -> list[EventPath]:
+    """Every path through the block's ``or`` steps (capped), with each event's source."""
+    choices = [list(step) for step in block.steps]
+    prefix = tuple(block.conditions)
+    out: list[EventPath] = []
     for combination in itertools.product(*choices):
-        out.append(prefix + tuple(event for part in combination for event in part))
+        located = prefix + tuple(item for part in combination for item in part)
+        out.append(
+            (
+                tuple(item.event for item in located),
+                tuple((block.file, item.line) for item in located),
+            )
+        )
         if len(out) >= MAX_VARIANTS_PER_BLOCK:
             logger.warning(
                 "%s '%s': more than %d 'or' paths, keeping the first",
@@ -49,12 +62,13 @@ def _variants(block: StoryBlock) -> list[tuple[Event, ...]]:
     return out
 
 
-def _with_final_listen(events: tuple[Event, ...], wait: bool) -> tuple[Event, ...]:
-    if not wait:
-        return events
-    if events and isinstance(events[-1], ActionExecuted) and events[-1].name == ACTION_LISTEN:
-        return events
-    return (*events, ActionExecuted(ACTION_LISTEN))
+def _finish(name: str, path: EventPath, wait: bool) -> ExpandedStory:
+    events, sources = path
+    last = events[-1] if events else None
+    if wait and not (isinstance(last, ActionExecuted) and last.name == ACTION_LISTEN):
+        events = (*events, ActionExecuted(ACTION_LISTEN))
+        sources = (*sources, sources[-1] if sources else ("", 0))
+    return ExpandedStory(name, events, sources=sources)
 
 
 def expand_blocks(
@@ -69,29 +83,25 @@ def expand_blocks(
     results: list[ExpandedStory] = []
 
     def walk(
-        block: StoryBlock, prefix: tuple[Event, ...], names: tuple[str, ...], visits: dict[int, int]
+        block: StoryBlock, prefix: EventPath, names: tuple[str, ...], visits: dict[int, int]
     ) -> None:
         following = [nxt for checkpoint in block.ends for nxt in by_start.get(checkpoint, [])]
         name_path = names if names and names[-1] == block.name else (*names, block.name)
-        for variant in variants[id(block)]:
+        for events, sources in variants[id(block)]:
             if len(results) >= MAX_CONVERSATIONS:
                 return
-            events = prefix + variant
+            path = (prefix[0] + events, prefix[1] + sources)
             allowed = [nxt for nxt in following if visits.get(id(nxt), 0) < max_checkpoint_visits]
             if not allowed:
-                results.append(
-                    ExpandedStory(
-                        " > ".join(name_path), _with_final_listen(events, block.wait_for_user_input)
-                    )
-                )
+                results.append(_finish(" > ".join(name_path), path, block.wait_for_user_input))
                 continue
             for nxt in allowed:
                 counts = dict(visits)
                 counts[id(nxt)] = counts.get(id(nxt), 0) + 1
-                walk(nxt, events, name_path, counts)
+                walk(nxt, path, name_path, counts)
 
     for block in by_start.get(STORY_START, []):
-        walk(block, (), (), {id(block): 1})
+        walk(block, ((), ()), (), {id(block): 1})
     return results
 
 
@@ -108,5 +118,7 @@ def augment(stories: Sequence[ExpandedStory], factor: int, seed: int) -> list[Ex
     for _ in range(factor * 10):
         picked = [stories[rng.randrange(len(stories))] for _ in range(rng.choice((2, 3)))]
         events = tuple(event for story in picked for event in story.events)
-        out.append(ExpandedStory(" + ".join(s.name for s in picked), events, augmented=True))
+        sources = tuple(source for story in picked for source in story.sources)
+        name = " + ".join(s.name for s in picked)
+        out.append(ExpandedStory(name, events, augmented=True, sources=sources))
     return out

@@ -28,12 +28,29 @@ def register(subparsers: Any) -> None:
         ),
     )
     validate.add_argument("project_dir", type=Path, metavar="PROJECT_DIR")
+    validate.add_argument(
+        "--conflicts",
+        action="store_true",
+        help="also report stories that run different actions after the same turns",
+    )
+    validate.add_argument(
+        "--max-history",
+        type=int,
+        default=None,
+        metavar="N",
+        help="turns compared by --conflicts (default: TEDPolicy max_history in config.yml, or 5)",
+    )
     validate.set_defaults(func=run_validate)
 
 
 def run_validate(args: argparse.Namespace) -> int:
     try:
-        from ted_data_adapter import DataValidationError, load_project
+        from ted_data_adapter import (
+            DataValidationError,
+            Vocabulary,
+            find_story_conflicts,
+            load_project,
+        )
     except ImportError as e:
         raise CliError(
             "ted data needs the ted-data-adapter package (pip install 'ted-cli[train]')"
@@ -46,6 +63,18 @@ def run_validate(args: argparse.Namespace) -> int:
         print(f"{len(e.issues)} problem(s) found in {args.project_dir}", file=sys.stderr)
         return 1
     stories = project.training_stories(augmentation_factor=0)
+    if args.conflicts:
+        history = args.max_history or project.config.policy_config().get("max_history") or 5
+        conflicts = find_story_conflicts(stories, Vocabulary.from_domain(project.domain), history)
+        for issue in conflicts:
+            print(issue, file=sys.stderr)
+        if conflicts:
+            print(
+                f"{len(conflicts)} story conflict(s) with max_history {history} "
+                f"in {args.project_dir}",
+                file=sys.stderr,
+            )
+            return 1
     print(
         f"{args.project_dir}: OK - {len(project.stories)} stories ({len(stories)} after "
         f"checkpoints and 'or'), {len(project.rules)} rules, {len(project.test_stories)} test "
