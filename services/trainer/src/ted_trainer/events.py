@@ -39,6 +39,8 @@ class ArchiveEvent:
     version: int
     archive_path: str
     trial_id: str = ""
+    # The trial's final selection value (NaN for Train jobs).
+    objective: float = float("nan")
 
 
 @dataclasses.dataclass(frozen=True)

@@ -21,6 +21,7 @@ from ted_trainer.events import (
     TrialEvent,
     numeric_metrics,
 )
+from ted_trainer.objective import OBJECTIVE_KEY
 from ted_trainer.trial import ARCHIVE_VERSION_KEY
 from ted_trainer.tune_space import EPOCH_KEY, hyperparameters
 
@@ -94,7 +95,11 @@ class SweepEventCallback(tune.Callback):
         if version:
             self.sink(
                 ArchiveEvent(
-                    self.model_name, version, str(result.get("archive_path", "")), trial.trial_id
+                    self.model_name,
+                    version,
+                    str(result.get("archive_path", "")),
+                    trial.trial_id,
+                    float(result.get(OBJECTIVE_KEY, float("nan"))),
                 )
             )
             return

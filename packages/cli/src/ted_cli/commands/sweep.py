@@ -119,20 +119,14 @@ class Progress:
         self.running: set[str] = set()
         self.done: set[str] = set()
         self.failed: set[str] = set()
-        self.objective: dict[str, float] = {}
         self.best: tuple[str, float] | None = None
 
     def start(self, sweep_id: str, model: str) -> None:
         self._print(f"sweep {sweep_id}: training {model}")
 
     def __call__(self, event: Any) -> None:
-        from ted_trainer.events import ArchiveEvent, EpochEvent, TrialEvent
+        from ted_trainer.events import ArchiveEvent, TrialEvent
 
-        if isinstance(event, EpochEvent):
-            value = event.metrics.get("objective", math.nan)
-            if math.isfinite(value):
-                self.objective[event.trial_id] = value
-            return
         if isinstance(event, TrialEvent):
             self.running.discard(event.trial_id)
             if event.state in ("RUNNING", "RETRYING"):
@@ -144,7 +138,7 @@ class Progress:
             note = f" ({event.error})" if event.error else ""
             self._status(f"trial {event.trial_id} {event.state.lower()}{note}")
         elif isinstance(event, ArchiveEvent):
-            value = self.objective.get(event.trial_id, math.nan)
+            value = event.objective
             if math.isfinite(value) and (self.best is None or self._better(value, self.best[1])):
                 self.best = (event.trial_id, value)
             self._status(f"trial {event.trial_id} wrote version {event.version}")
