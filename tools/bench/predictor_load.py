@@ -60,7 +60,7 @@ def ensure_model(store: Path, name: str, epochs: int) -> None:
     print(f"trained in {time.perf_counter() - started:.0f} s", flush=True)
 
 
-def conversations(limit: int) -> list[predictor_pb2.PredictRequest]:
+def conversations(name: str, limit: int) -> list[predictor_pb2.PredictRequest]:
     """Predict requests for the prediction points of every fifth MultiWOZ story."""
     from ted_data_adapter import load_project
     from ted_model.evaluation.replay import prediction_points
@@ -72,7 +72,7 @@ def conversations(limit: int) -> list[predictor_pb2.PredictRequest]:
         for point in prediction_points(index, story.events):
             requests.append(
                 predictor_pb2.PredictRequest(
-                    model_spec=predictor_pb2.ModelSpec(name=NAME),
+                    model_spec=predictor_pb2.ModelSpec(name=name),
                     conversation=conversation_to_proto(point.history),
                     top_k=5,
                 )
@@ -85,13 +85,15 @@ def conversations(limit: int) -> list[predictor_pb2.PredictRequest]:
 class Server:
     """``ted serve predictor`` in its own process."""
 
-    def __init__(self, store: Path, batching: bool, poll: float = 1.0) -> None:
+    def __init__(self, store: Path, batching: str, poll: float = 1.0) -> None:
         cmd = [
             benchlib.PYTHON, "-m", "ted_cli.main", "serve", "predictor", "--store", str(store),
             "--port", "0", "--poll-interval", str(poll), "--log-format", "text",
         ]  # fmt: skip
-        if not batching:
+        if batching == "off":
             cmd.append("--no-batching")
+        else:  # "<timeout>ms"
+            cmd += ["--batch-timeout-ms", batching.removesuffix("ms")]
         env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, env=env)
         assert self.proc.stdout is not None
@@ -222,14 +224,17 @@ def main() -> int:
     parser.add_argument("--publish-every", type=float, default=3.0)
     parser.add_argument("--reload-duration", type=float, default=20.0)
     parser.add_argument("--requests", type=int, default=2000, help="distinct conversations")
+    parser.add_argument(
+        "--batching",
+        default="0ms,2ms,off",
+        help="server modes to compare: off, or a batch timeout such as 0ms or 2ms",
+    )
     args = parser.parse_args()
     levels = [int(c) for c in args.concurrency.split(",")]
 
     source = args.store or DEFAULT_STORE
     ensure_model(source, args.name, args.epochs)
-    global NAME
-    NAME = args.name
-    requests = conversations(args.requests)
+    requests = conversations(args.name, args.requests)
     events = [len(r.conversation.events) for r in requests]
     print(f"{len(requests)} MultiWOZ conversations, {benchlib.median(events):.0f} events median")
 
@@ -239,9 +244,8 @@ def main() -> int:
     results: dict[str, Any] = {"machine": benchlib.machine(), "conversations": len(requests)}
     rows = []
     try:
-        for batching in (True, False):
-            mode = "on" if batching else "off"
-            server = Server(store, batching)
+        for mode in args.batching.split(","):
+            server = Server(store, mode)
             try:
                 server.wait_serving(requests[0])
                 for c in levels:
@@ -259,11 +263,11 @@ def main() -> int:
         benchlib.print_table(
             f"Predict on loopback, medians of {args.runs} x {args.duration:g} s",
             rows,
-            ["batching", "concurrency", "p50 ms", "p99 ms", "predictions/s", "failed"],
+            ["batching (timeout)", "concurrency", "p50 ms", "p99 ms", "predictions/s", "failed"],
         )
 
         reload_rows = []
-        server = Server(store, batching=True, poll=0.5)
+        server = Server(store, args.batching.split(",")[0], poll=0.5)
         try:
             server.wait_serving(requests[0])
             for c in [c for c in levels if c > 1] or levels:
@@ -291,7 +295,7 @@ def main() -> int:
             server.stop()
         benchlib.print_table(
             f"Predict while a new version is published every {args.publish_every:g} s "
-            f"({args.reload_duration:g} s, batching on)",
+            f"({args.reload_duration:g} s, batching {args.batching.split(',')[0]})",
             reload_rows,
             [
                 "concurrency",

@@ -1,8 +1,12 @@
 """``ted demo``: the project's main job on bundled data.
 
-For now a walk through the model store: save real archives of the moodbot project, list,
-alias, verify, unpack, and watch damaged or hostile copies being refused. The walk lives in
-:func:`store_walkthrough` so that a later train-and-serve demo can replace or extend it.
+The main job (:mod:`ted_cli.demo_job`): train the bundled moodbot project, start the gRPC
+predictor on a free loopback port, send the held-out test stories through it and print
+predicted versus true next actions, the accuracy and the gRPC latency.
+
+``--walk`` (and an install without the model and predictor packages) runs the model store
+walk-through instead: save real archives, list, alias, verify, unpack, and watch damaged
+or hostile copies being refused (:func:`store_walkthrough`).
 """
 
 from __future__ import annotations
@@ -30,11 +34,12 @@ PROJECT = "moodbot"
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "demo",
-        help="the main job on bundled data (currently: a walk through the model store)",
+        help="the main job on bundled data: train, serve over gRPC, predict held-out stories",
         description=(
-            "Saves real archives of the moodbot project into a model store (several at once), "
-            "lists them, sets aliases, verifies and unpacks one, shows tampered, truncated "
-            "and path-traversal archives being refused, and prunes old versions."
+            "Trains the bundled moodbot project, serves it with the gRPC predictor on a free "
+            "loopback port, predicts every action of its held-out test stories through gRPC "
+            "and prints predicted vs true actions, the accuracy and the latency. With --walk: "
+            "a walk through the model store (save, alias, verify, refuse damaged archives)."
         ),
     )
     parser.add_argument(
@@ -49,7 +54,22 @@ def register(subparsers: Any) -> None:
         default=None,
         help=f"shared data directory holding moodbot/ (default: ${DATA_ENV} or ../shared/data)",
     )
+    parser.add_argument(
+        "--epochs", type=int, default=None, help="override the project's training epochs"
+    )
+    parser.add_argument(
+        "--walk", action="store_true", help="only the model store walk-through (no training)"
+    )
     parser.set_defaults(func=run)
+
+
+def _main_job_installed() -> bool:
+    import importlib.util
+
+    return all(
+        importlib.util.find_spec(name) is not None
+        for name in ("ted_model", "ted_predictor", "ted_data_adapter")
+    )
 
 
 def find_shared_data(explicit: Path | None) -> Path:
@@ -71,6 +91,13 @@ def find_shared_data(explicit: Path | None) -> Path:
 
 def run(args: argparse.Namespace) -> int:
     data = find_shared_data(args.data)
+    if not args.walk and _main_job_installed():
+        from ted_cli.demo_job import run_main_job
+
+        return run_main_job(data, PROJECT, args.store, args.epochs)
+    if not args.walk:
+        print("ted demo: the model and predictor packages are not installed; "
+              "running the model store walk-through\n")  # fmt: skip
     if args.store is not None:
         args.store.mkdir(parents=True, exist_ok=True)
         return store_walkthrough(args.store, data / PROJECT)
