@@ -23,7 +23,7 @@ from ted_trainer.errors import SweepFailedError, SweepSpecError
 from ted_trainer.events import EventSink, StateEvent
 from ted_trainer.objective import OBJECTIVE_KEY, SOURCE_TRAINING
 from ted_trainer.sweep_spec import SweepSpec, parse_sweep_spec
-from ted_trainer.trial import ARCHIVE_VERSION_KEY, TrialContext, run_trial
+from ted_trainer.trial import ARCHIVE_VERSION_KEY, TIMING_KEYS, TrialContext, run_trial
 from ted_trainer.tune_space import hyperparameters, param_space, scheduler
 
 logger = logging.getLogger(__name__)
@@ -45,6 +45,8 @@ class TrialOutcome:
     version: int
     error: str = ""
     metric_source: str = SOURCE_TRAINING
+    # What the trial measured about itself (start time, seconds in reports and training).
+    timing: dict[str, float] = dataclasses.field(default_factory=dict)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -258,6 +260,7 @@ def _collect(plan: SweepPlan, grid: Any, *, cancelled: bool, interrupted: bool) 
                 version=int(metrics.get(ARCHIVE_VERSION_KEY) or 0),
                 error=error,
                 metric_source=str(metrics.get("objective_source") or SOURCE_TRAINING),
+                timing={k: _float(metrics[k]) for k in TIMING_KEYS if k in metrics},
             )
         )
     trials.sort(key=lambda t: t.trial_id)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,11 @@ from ted_trainer.tune_space import EPOCH_KEY, hyperparameters
 logger = logging.getLogger(__name__)
 
 ARCHIVE_VERSION_KEY = "archive_version"
+# Timing a trial reports about itself (for the overhead benchmark), not model metrics.
+STARTED_AT_KEY = "trial_started_at"
+REPORT_SECONDS_KEY = "report_seconds"
+TRAIN_SECONDS_KEY = "train_project_seconds"
+TIMING_KEYS = (STARTED_AT_KEY, REPORT_SECONDS_KEY, TRAIN_SECONDS_KEY)
 # Sweeps evaluate held-out examples every epoch so early stopping sees fresh values.
 _SWEEP_DEFAULTS = {"evaluate_every_number_of_epochs": 1}
 
@@ -49,6 +55,7 @@ class TuneEpochReporter:
         self.tracker = tracker
         self.last_epoch = 0
         self.last_metrics: dict[str, float] = {}
+        self.report_seconds = 0.0
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         from ray import tune
@@ -57,11 +64,14 @@ class TuneEpochReporter:
         self.last_epoch = epoch + 1
         self.last_metrics = metrics
         objective = self.tracker.update(metrics)
+        started = time.perf_counter()
         tune.report({**metrics, EPOCH_KEY: self.last_epoch, OBJECTIVE_KEY: objective})
+        self.report_seconds += time.perf_counter() - started
 
 
 def run_trial(config: dict[str, Any], context: TrialContext) -> None:
     """The Tune function trainable (bound to ``context`` with ``tune.with_parameters``)."""
+    started_at = time.time()
     import ray
     from ray import tune
 
@@ -88,6 +98,7 @@ def run_trial(config: dict[str, Any], context: TrialContext) -> None:
             "gpus": list(devices.gpus),
         },
     }
+    train_started = time.perf_counter()
     result = train_project(
         context.project_dir,
         store=ModelStore(context.store_root),
@@ -98,6 +109,7 @@ def run_trial(config: dict[str, Any], context: TrialContext) -> None:
         callbacks=[reporter],
         lineage=lineage,
     )
+    train_seconds = time.perf_counter() - train_started
     final = {**reporter.last_metrics, **numeric_metrics(dict(result.metrics or {}))}
     if not reporter.last_metrics:
         tracker.update(final)
@@ -113,6 +125,9 @@ def run_trial(config: dict[str, Any], context: TrialContext) -> None:
             "objective_source": tracker.source,
             ARCHIVE_VERSION_KEY: int(result.version or 0),
             "archive_path": str(getattr(result, "archive", "") or ""),
+            STARTED_AT_KEY: started_at,
+            REPORT_SECONDS_KEY: reporter.report_seconds,
+            TRAIN_SECONDS_KEY: train_seconds,
         }
     )
 

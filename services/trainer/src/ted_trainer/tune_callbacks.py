@@ -22,7 +22,7 @@ from ted_trainer.events import (
     numeric_metrics,
 )
 from ted_trainer.objective import OBJECTIVE_KEY
-from ted_trainer.trial import ARCHIVE_VERSION_KEY
+from ted_trainer.trial import ARCHIVE_VERSION_KEY, TIMING_KEYS
 from ted_trainer.tune_space import EPOCH_KEY, hyperparameters
 
 _SINKS: dict[str, EventSink] = {}
@@ -66,6 +66,8 @@ _TUNE_KEYS = frozenset(
         ARCHIVE_VERSION_KEY,
         "archive_path",
         EPOCH_KEY,
+        "objective_source",
+        *TIMING_KEYS,
     }
 )
 
