@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from benchlib import PYTHON, median, print_table, shared_data, write_result  # noqa: E402
+from benchlib import PYTHON, median, print_table, shared_data, write_result
 
 GRID = {
     "batch_size": [[32, 64], 64],
