@@ -20,6 +20,7 @@ from ted_cli.version import __version__
 # Module names under ted_cli.commands, in the order they appear in --help.
 COMMAND_MODULES: tuple[str, ...] = (
     "models",
+    "train",
     "demo",
     "sweep",
     "serve",

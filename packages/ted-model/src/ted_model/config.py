@@ -93,9 +93,7 @@ class TEDConfig:
     drop_rate_attention: float = 0.0
     connection_density: float = 0.2
     sparse_input_dropout: bool = True
-    dense_dimension: Mapping[str, int] = dataclasses.field(
-        default_factory=_default_dense_dimension
-    )
+    dense_dimension: Mapping[str, int] = dataclasses.field(default_factory=_default_dense_dimension)
     hidden_layers_sizes: Mapping[str, list[int]] = dataclasses.field(
         default_factory=_default_hidden_layers
     )
@@ -245,7 +243,7 @@ def _check_float(key: str, value: Any, low: float, high: float) -> None:
         raise ConfigError(key, f"must be between {low} and {high}, got {value}")
 
 
-def _validate(config: TEDConfig) -> None:  # noqa: C901 - one flat list of checks
+def _validate(config: TEDConfig) -> None:
     if config.max_history is not None:
         _check_int("max_history", config.max_history, 1)
     _check_int("epochs", config.epochs, 1)

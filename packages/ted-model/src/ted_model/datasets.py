@@ -33,7 +33,7 @@ def batch_size_for_epoch(batch_size: int | tuple[int, int], epoch: int, epochs: 
 def balanced_order(labels: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Example order that mixes every label into every batch (round robin over labels)."""
     groups = [rng.permutation(np.flatnonzero(labels == label)) for label in np.unique(labels)]
-    rng.shuffle(groups)  # type: ignore[arg-type]
+    rng.shuffle(groups)
     longest = max((len(group) for group in groups), default=0)
     slots = np.full((len(groups), longest), -1, dtype=np.int64)
     for row, group in enumerate(groups):
@@ -101,7 +101,9 @@ class EpochBatches:
         for start in range(0, len(order), size):
             index = np.sort(order[start : start + size]) if self.layout == "dialogues" else None
             index = order[start : start + size] if index is None else index
-            yield trim_padding({name: array[index] for name, array in self.features.items()}, self.layout)
+            yield trim_padding(
+                {name: array[index] for name, array in self.features.items()}, self.layout
+            )
 
 
 def output_signature(features: Mapping[str, np.ndarray]) -> dict[str, tf.TensorSpec]:

@@ -176,7 +176,9 @@ class TEDModel(keras.Model):
             return tf.boolean_mask(flat, keep), tf.boolean_mask(labels, keep)
         return embedded[:, -1, :], ops.cast(inputs[LABEL_IDS], "int32")
 
-    def batch_loss(self, inputs: Mapping[str, Any], training: bool | None = None) -> tuple[Any, Any]:
+    def batch_loss(
+        self, inputs: Mapping[str, Any], training: bool | None = None
+    ) -> tuple[Any, Any]:
         """(sampled-negatives loss, full-softmax accuracy) of one batch."""
         embedded, labels = self.select_targets(inputs, self.encode(inputs, training=training))
         labels_embed = self.embed_labels(training=training)
@@ -199,14 +201,20 @@ class TEDModel(keras.Model):
         self.optimizer.apply(gradients, self.trainable_variables)
         self.loss_tracker.update_state(loss)
         self.accuracy_tracker.update_state(accuracy)
-        return {"loss": self.loss_tracker.result(), "action_accuracy": self.accuracy_tracker.result()}
+        return {
+            "loss": self.loss_tracker.result(),
+            "action_accuracy": self.accuracy_tracker.result(),
+        }
 
     def test_step(self, data: Any) -> dict[str, Any]:
         inputs = data[0] if isinstance(data, tuple) else data
         loss, accuracy = self.batch_loss(inputs, training=False)
         self.loss_tracker.update_state(loss)
         self.accuracy_tracker.update_state(accuracy)
-        return {"loss": self.loss_tracker.result(), "action_accuracy": self.accuracy_tracker.result()}
+        return {
+            "loss": self.loss_tracker.result(),
+            "action_accuracy": self.accuracy_tracker.result(),
+        }
 
     # --- prediction -------------------------------------------------------------------
     def prepare_for_predict(self) -> None:

@@ -96,7 +96,6 @@ def _read_json(path: Path) -> Any:
 def load_model_dir(source: Path) -> tuple[Any, TEDConfig, Any, ModelMeta]:
     """(model ready to predict, config, vocabulary, meta) from a model directory."""
     from ted_data_adapter.vocabulary import Vocabulary
-
     from ted_model.training import build_model
 
     missing = [name for name in MODEL_FILES if not (source / name).is_file()]

@@ -58,7 +58,11 @@ def read_config_file(path: str | os.PathLike[str]) -> dict[str, Any]:
 
 
 def _fingerprint_data(
-    config: TEDConfig, vocabulary: Any, conversations: Sequence[Any], augmentation: Any, meta: ModelMeta
+    config: TEDConfig,
+    vocabulary: Any,
+    conversations: Sequence[Any],
+    augmentation: Any,
+    meta: ModelMeta,
 ) -> Any:
     import ted_data_adapter
     from ted_fingerprint import project_fingerprint
@@ -111,7 +115,6 @@ def train_project(
     from ted_data_adapter.project import load_project
     from ted_data_adapter.vocabulary import Vocabulary
     from ted_fingerprint import Decision, Fingerprint, compare
-
     from ted_model import training
 
     root = Path(project_dir)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import math
 import sys
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -73,6 +74,24 @@ def model_inputs(features: Mapping[str, np.ndarray], layout: str) -> dict[str, n
     return {name: features[name] for name in names if name in features}
 
 
+def drop_unneeded_turns(features: Mapping[str, np.ndarray], layout: str) -> dict[str, np.ndarray]:
+    """Dialogues layout: drop conversations without targets and turns after the last target.
+
+    Under causal attention later turns cannot influence earlier outputs, so they are dead
+    weight; after deduplication most augmented conversations have no target left at all.
+    """
+    out = dict(features)
+    if layout != "dialogues":
+        return out
+    targets = out[TARGET_MASK] > 0
+    keep = targets.any(axis=1)
+    out = {name: array[keep] for name, array in out.items()}
+    targets = targets[keep]
+    after_last = np.flip(np.cumsum(np.flip(targets, axis=1), axis=1), axis=1) == 0
+    out[TURN_MASK] = np.where(after_last, 0.0, out[TURN_MASK]).astype(np.float32)
+    return out
+
+
 def count_targets(features: Mapping[str, np.ndarray], layout: str) -> int:
     if layout == "dialogues":
         return int(features[TARGET_MASK].sum())
@@ -88,7 +107,9 @@ class Evaluator:
         self.chunks = []
         rows = int(features[TURN_MASK].shape[0])
         for start in range(0, rows, EVAL_CHUNK_ROWS):
-            chunk = {name: array[start : start + EVAL_CHUNK_ROWS] for name, array in features.items()}
+            chunk = {
+                name: array[start : start + EVAL_CHUNK_ROWS] for name, array in features.items()
+            }
             chunk = trim_padding(chunk, layout)
             self.chunks.append((chunk, count_targets(chunk, layout)))
         self._step = tf.function(lambda batch: model.batch_loss(batch, training=False))
@@ -141,7 +162,12 @@ class BestWeightsCallback(keras.callbacks.Callback):
     def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
         if self.best_weights is not None:
             self.model.set_weights(self.best_weights)
-            logger.info("restored the weights of epoch %d (%s=%.4f)", self.best_epoch + 1, self.monitor, self.best)
+            logger.info(
+                "restored the weights of epoch %d (%s=%.4f)",
+                self.best_epoch + 1,
+                self.monitor,
+                self.best,
+            )
 
 
 class EpochEndAdapter(keras.callbacks.Callback):
@@ -174,8 +200,10 @@ def fit(
     import time
 
     epochs = epochs or config.epochs
-    inputs = model_inputs(features, layout)
-    train, held_out = split_eval(inputs, layout, config.evaluate_on_number_of_examples, config.random_seed)
+    inputs = drop_unneeded_turns(model_inputs(features, layout), layout)
+    train, held_out = split_eval(
+        inputs, layout, config.evaluate_on_number_of_examples, config.random_seed
+    )
     targets = count_targets(train, layout)
     if targets == 0:
         raise TrainingError("no training examples: the stories contain no action to predict")
@@ -208,12 +236,16 @@ def fit(
     if verbose is None:
         verbose = sys.stdout.isatty()
     started = time.perf_counter()
-    history = model.fit(
-        make_training_dataset(batches),
-        epochs=epochs,
-        callbacks=keras_callbacks,
-        verbose=1 if verbose else 0,
-    )
+    with warnings.catch_warnings():
+        # Each epoch ends when its (differently sized) batches run out: expected here.
+        warnings.filterwarnings("ignore", message="Your input ran out of data")
+        warnings.filterwarnings("ignore", message=".*shuffle=True.*")
+        history = model.fit(
+            make_training_dataset(batches),
+            epochs=epochs,
+            callbacks=keras_callbacks,
+            verbose=1 if verbose else 0,
+        )
     seconds = time.perf_counter() - started
     logs = {name: [float(v) for v in values] for name, values in history.history.items()}
     metrics = {name: values[-1] for name, values in logs.items() if values}
