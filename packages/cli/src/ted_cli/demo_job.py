@@ -65,20 +65,33 @@ def train_serve_predict(
     say(f"  project: {project}")
     say(f"  store:   {store_root}\n")
 
-    say("1. train (TED, the project's config.yml" + (f", {epochs} epochs)" if epochs else ")"))
-    started = time.perf_counter()
-    result = train_project(
-        project,
-        store=ModelStore(store_root),
-        name=name,
-        config_overrides={"epochs": epochs} if epochs else None,
-    )
-    metrics = result.metrics
-    accuracy = metrics.get("action_accuracy")
-    train_line = f"   version {result.version} in {time.perf_counter() - started:.0f} s"
-    if isinstance(accuracy, (int, float)):
-        train_line += f", training accuracy {accuracy:.3f}"
-    say(train_line + "\n")
+    from ted_cli.demo_sweep import ALIAS, run_demo_sweep, sweep_available
+
+    serve_ref: Any = name
+    if sweep_available():
+        say("1. sweep: Ray Tune trials of TED, each writes an archive; the best gets "
+            f"'{ALIAS}'" + (f" ({epochs} epochs)" if epochs else ""))  # fmt: skip
+        version = run_demo_sweep(project, store_root, name, epochs=epochs, say=say)
+        from ted_predictor.client import ModelRef
+
+        serve_ref = ModelRef(name, alias=ALIAS)
+        result_version: Any = version
+    else:
+        say("1. train (TED, the project's config.yml" + (f", {epochs} epochs)" if epochs else ")"))
+        started = time.perf_counter()
+        result = train_project(
+            project,
+            store=ModelStore(store_root),
+            name=name,
+            config_overrides={"epochs": epochs} if epochs else None,
+        )
+        metrics = result.metrics
+        accuracy = metrics.get("action_accuracy")
+        train_line = f"   version {result.version} in {time.perf_counter() - started:.0f} s"
+        if isinstance(accuracy, (int, float)):
+            train_line += f", training accuracy {accuracy:.3f}"
+        say(train_line + "\n")
+        result_version = result.version
 
     say("2. serve: the predictor on a free loopback port")
     config = PredictorConfig(store=store_root, port=0, poll_interval_s=0.5, shutdown_grace_s=5)
@@ -87,17 +100,24 @@ def train_serve_predict(
     try:
         started = time.perf_counter()
         _wait_loaded(server, name, timeout=300)
-        say(f"   listening on 127.0.0.1:{port}; {name} v{result.version} loaded and warmed "
+        served = f"{name} v{result_version}"
+        if serve_ref != name:
+            served = f"{name}@{ALIAS} = v{result_version}"
+        say(f"   listening on 127.0.0.1:{port}; {served} loaded and warmed "
             f"in {time.perf_counter() - started:.1f} s\n")  # fmt: skip
 
         say("3. predict every action of the held-out test stories, one gRPC call each")
         rows: list[tuple[str, str, str, str]] = []
         latencies: list[float] = []
         with PredictorClient(f"127.0.0.1:{port}", timeout=30) as client:
+            if serve_ref != name:
+                from ted_cli.demo_sweep import wait_for_alias
+
+                wait_for_alias(client, serve_ref, timeout=120)
             for index, story in enumerate(held_out):
                 for point in prediction_points(index, story.events):
                     t = time.perf_counter()
-                    response = client.predict(name, point.history, top_k=1)
+                    response = client.predict(serve_ref, point.history, top_k=1)
                     latencies.append(time.perf_counter() - t)
                     rows.append(
                         (
