@@ -63,6 +63,7 @@ def machine() -> dict[str, Any]:
         "python": platform.python_version(),
         "platform": platform.platform(),
         "cpus": os.cpu_count(),
+        "load_average_1_5_15": list(os.getloadavg()),
         "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "commit": _git_commit(),
     }

@@ -31,22 +31,8 @@ def _ted_train(project: Path, store: Path, epochs: int | None) -> list[str]:
     cmd = [benchlib.PYTHON, "-m", "ted_cli.main", "train", str(project)]
     cmd += ["--store", str(store), "--name", NAME, "--augmentation", "0", "--force"]
     if epochs is not None:
-        config = _config_with_epochs(project, epochs)
-        cmd += ["--config", str(config)]
+        cmd += ["--epochs", str(epochs)]
     return cmd
-
-
-def _config_with_epochs(project: Path, epochs: int) -> Path:
-    import yaml
-
-    config = yaml.safe_load((project / "config.yml").read_text(encoding="utf-8"))
-    for policy in config.get("policies", []):
-        if policy.get("name") == "TEDPolicy":
-            policy["epochs"] = epochs
-    path = benchlib.RESULTS / f"multiwoz-config-{epochs}-epochs.yml"
-    benchlib.RESULTS.mkdir(parents=True, exist_ok=True)
-    path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
-    return path
 
 
 def main() -> int:
