@@ -28,10 +28,11 @@ _STOP = object()
 
 
 class _Item:
-    __slots__ = ("events", "future")
+    __slots__ = ("events", "future", "top_k")
 
-    def __init__(self, events: Sequence[Event]) -> None:
+    def __init__(self, events: Sequence[Event], top_k: int | None) -> None:
         self.events = events
+        self.top_k = top_k
         self.future: Future[Ranked] = Future()
 
 
@@ -55,9 +56,10 @@ class DynamicBatcher:
         self._thread = threading.Thread(target=self._run, name=f"batcher-{name}", daemon=True)
         self._thread.start()
 
-    def submit(self, events: Sequence[Event]) -> Future[Ranked]:
-        """Queue one conversation; the future gets its ranking or the model's error."""
-        item = _Item(events)
+    def submit(self, events: Sequence[Event], top_k: int | None = None) -> Future[Ranked]:
+        """Queue one conversation; the future gets its ranking (at least ``top_k`` actions,
+        all when None) or the model's error."""
+        item = _Item(events, top_k)
         with self._lock:
             if self._closed:
                 raise RuntimeError("batcher is closed")
@@ -130,8 +132,12 @@ class DynamicBatcher:
     def _predict(self, items: list[_Item]) -> None:
         """Run ``items`` as one batch; a failing conversation is taken out and the rest rerun."""
         while items:
+            # rank only as many actions as the most demanding request wants (cheaper)
+            top_k = (
+                None if any(i.top_k is None for i in items) else max(i.top_k or 0 for i in items)
+            )
             try:
-                results = self._model.predict_batch([item.events for item in items])
+                results = self._model.predict_batch([item.events for item in items], top_k)
             except Exception as e:
                 unknown = find_cause(e, UnknownSymbolError)  # names the conversation
                 bad = unknown.conversation if unknown is not None else None
@@ -144,7 +150,8 @@ class DynamicBatcher:
                     continue
                 for item in items:  # isolate the bad request(s) one by one
                     try:
-                        item.future.set_result(self._model.predict_batch([item.events])[0])
+                        result = self._model.predict_batch([item.events], item.top_k)[0]
+                        item.future.set_result(result)
                     except Exception as single_error:
                         item.future.set_exception(single_error)
                 return

@@ -75,12 +75,14 @@ class BatchingConfig:
     """Dynamic batching: concurrent Predict calls for one model run as one batch.
 
     A batch closes when it holds ``max_batch_size`` requests or ``timeout_s`` after its first
-    request arrived, whichever comes first.
+    request arrived, whichever comes first. With the default timeout 0 a batch is whatever
+    queued up while the previous batch ran: no added wait at low load, large batches at high
+    load (tools/bench/predictor_load.py compares timeouts).
     """
 
     enabled: bool = True
     max_batch_size: int = 64
-    timeout_s: float = 0.002
+    timeout_s: float = 0.0
 
     def __post_init__(self) -> None:
         if self.max_batch_size < 1:
@@ -115,7 +117,7 @@ class PredictorConfig:
     version_policy: VersionPolicy = field(default_factory=VersionPolicy)
     batching: BatchingConfig = field(default_factory=BatchingConfig)
     limits: Limits = field(default_factory=Limits)
-    max_workers: int = 16
+    max_workers: int = 64  # at least max_batch_size, so a full batch can be waiting
     shutdown_grace_s: float = 10.0
     warmup: bool = True
 

@@ -30,7 +30,9 @@ class Ranked(Protocol):
 class ServableModel(Protocol):
     """What the server needs of a loaded policy (``ted_model.TEDPolicy`` has it)."""
 
-    def predict_batch(self, conversations: Sequence[Sequence[Event]]) -> Sequence[Ranked]: ...
+    def predict_batch(
+        self, conversations: Sequence[Sequence[Event]], top_k: int | None = None
+    ) -> Sequence[Ranked]: ...
 
 
 @dataclass

@@ -92,19 +92,23 @@ class PredictorServicer(predictor_pb2_grpc.PredictorServiceServicer):
             request.conversation, max_events=self._config.limits.max_events
         )
         served = self._manager.resolve(name, version, alias)
-        ranked = self._run_one(served, events, context)
+        ranked = self._run_one(served, events, top_k or None, context)
         return predictor_pb2.PredictResponse(
             model=self._resolved(served), ranking=_scores(ranked, top_k)
         )
 
     def _run_one(
-        self, served: ServedVersion, events: Sequence[Event], context: grpc.ServicerContext
+        self,
+        served: ServedVersion,
+        events: Sequence[Event],
+        top_k: int | None,
+        context: grpc.ServicerContext,
     ) -> Ranked:
         timeout = _remaining(context)
         if served.batcher is None:
             self.metrics.batch_size.labels(model=served.name).observe(1)
-            return served.model.predict_batch([events])[0]
-        future = served.batcher.submit(events)
+            return served.model.predict_batch([events], top_k)[0]
+        future = served.batcher.submit(events, top_k)
         try:
             return future.result(timeout=timeout)
         except TimeoutError as e:
@@ -134,7 +138,7 @@ class PredictorServicer(predictor_pb2_grpc.PredictorServiceServicer):
         if conversations:
             self.metrics.batch_size.labels(model=served.name).observe(len(conversations))
             try:
-                results = list(served.model.predict_batch(conversations))
+                results = list(served.model.predict_batch(conversations, top_k or None))
             except Exception as batch_error:
                 self._locate_failure(served, conversations, batch_error)
         return predictor_pb2.PredictBatchResponse(

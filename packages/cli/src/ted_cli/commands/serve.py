@@ -55,10 +55,15 @@ def _add_predictor(servers: Any) -> None:
     p.add_argument("--no-alias-versions", action="store_true", help="do not serve aliased versions")
     p.add_argument("--no-batching", action="store_true", help="run every request alone")
     p.add_argument("--max-batch-size", type=int, default=64)
-    p.add_argument("--batch-timeout-ms", type=float, default=2.0)
+    p.add_argument(
+        "--batch-timeout-ms",
+        type=float,
+        default=0.0,
+        help="longest wait for more requests after the first of a batch (default 0)",
+    )
     p.add_argument("--max-events", type=int, default=1000, help="events per conversation")
     p.add_argument("--max-message-bytes", type=int, default=4 * 1024 * 1024)
-    p.add_argument("--workers", type=int, default=16, help="gRPC worker threads")
+    p.add_argument("--workers", type=int, default=64, help="gRPC worker threads")
     p.add_argument("--grace", type=float, default=10.0, help="seconds to drain on shutdown")
     p.add_argument("--log-format", choices=("json", "text"), default="json")
     p.set_defaults(func=run_predictor)
