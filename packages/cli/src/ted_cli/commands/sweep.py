@@ -161,7 +161,10 @@ class Progress:
 
 def print_table(outcome: Any) -> None:
     keys = sorted({k for t in outcome.trials for k in t.hyperparameters})
-    header = ["trial", *keys, outcome.metric, "seconds", "version", "state"]
+    label = outcome.metric
+    if outcome.metric_source == "training data" and label.startswith("eval_"):
+        label = label[len("eval_") :] + " (training data)"
+    header = ["trial", *keys, label, "seconds", "version", "state"]
     rows = []
     for t in outcome.trials:
         rows.append(
