@@ -14,9 +14,13 @@ import numpy as np
 
 from ted_model.config import TEDConfig
 from ted_model.errors import ModelLoadError, PredictionError
+from ted_model.numpy_predictor import NumpyPredictor
 from ted_model.persistence import ModelMeta, load_model_dir
 
 logger = logging.getLogger(__name__)
+
+# Up to this many conversations numpy beats the graph call (whose fixed cost dominates).
+NUMPY_MAX_BATCH = 4
 
 
 @dataclass(frozen=True)
@@ -61,6 +65,7 @@ class TEDPolicy:
         self.action_names = list(meta.action_names)
         self.featurizer = StateFeaturizer(vocabulary)
         self._predict_fn = self._compile_predict()
+        self._numpy_predict = NumpyPredictor(model)
         self.warm_up()
 
     # --- loading ----------------------------------------------------------------------
@@ -124,15 +129,28 @@ class TEDPolicy:
 
     def warm_up(self) -> None:
         """Trace the predict function once so the first real request is fast."""
-        self.confidences(self.model.zero_batch(self.config.max_history or 1))
+        zeros = self.model.zero_batch(self.config.max_history or 1)
+        self.confidences(zeros, compiled=True)
+        self.confidences(zeros, compiled=False)
 
     def _inputs(self, features: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         names = [*self.model.attributes, "turn_mask"]
         return {name: features[name] for name in names}
 
-    def confidences(self, features: dict[str, np.ndarray]) -> np.ndarray:
-        """Softmax confidences [batch, actions] for featurized request windows."""
-        return np.asarray(self._predict_fn(self._inputs(features)))
+    def confidences(
+        self, features: dict[str, np.ndarray], *, compiled: bool | None = None
+    ) -> np.ndarray:
+        """Softmax confidences [batch, actions] for featurized request windows.
+
+        Small batches use the numpy forward pass, larger ones the compiled TensorFlow
+        function (``compiled`` forces one or the other); both give the same numbers.
+        """
+        inputs = self._inputs(features)
+        if compiled is None:
+            compiled = inputs["turn_mask"].shape[0] > NUMPY_MAX_BATCH
+        if compiled:
+            return np.asarray(self._predict_fn(inputs))
+        return self._numpy_predict(inputs)
 
     def _featurize(self, conversations: Sequence[Sequence[Any]]) -> dict[str, np.ndarray]:
         from ted_data_adapter.errors import DataError

@@ -207,7 +207,6 @@ def fit(
     targets = count_targets(train, layout)
     if targets == 0:
         raise TrainingError("no training examples: the stories contain no action to predict")
-    rows = int(train[TURN_MASK].shape[0])
     batches = EpochBatches(
         train,
         layout=layout,
@@ -215,7 +214,9 @@ def fit(
         epochs=epochs,
         strategy=config.batch_strategy,
         seed=config.random_seed,
-        rows_per_example=rows / targets,
+        # dialogues layout: batch_size counts conversations (as Rasa's does when each
+        # example is a whole dialogue); far fewer, fuller steps than one per 64 windows
+        rows_per_example=1.0,
     )
     keras_callbacks: list[keras.callbacks.Callback] = []
     if held_out is not None and count_targets(held_out, layout) > 0:
