@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import grpc
+import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from predictor_testlib import GREETED, MODEL, wait_until
 
@@ -37,6 +38,7 @@ def _start(store: Path, *extra: str) -> tuple[subprocess.Popen[str], int]:
     return proc, int(match.group(1))
 
 
+@pytest.mark.slow
 def test_sigterm_drains_in_flight_requests(store_copy: Path) -> None:
     # a long batch window keeps requests inside the server when SIGTERM arrives
     proc, port = _start(store_copy, "--batch-timeout-ms", "700", "--max-batch-size", "64")
