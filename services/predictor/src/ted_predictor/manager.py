@@ -145,7 +145,11 @@ class ModelManager:
             for name in names:
                 if self._stop.is_set():
                     return
-                routes[name] = self._sync_model(name, routes.get(name, ModelRoute(name)))
+                try:
+                    routes[name] = self._sync_model(name, routes.get(name, ModelRoute(name)))
+                except Exception:  # one unreadable model must not stop the others
+                    logger.exception("syncing model %s failed", name, extra={"model": name})
+                    continue
                 self._publish(routes)
             for gone in set(routes) - set(names):
                 self._retire(routes.pop(gone).versions.values())
