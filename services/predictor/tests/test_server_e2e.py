@@ -217,8 +217,20 @@ def test_bad_requests_in_one_dynamic_batch_fail_alone(served: Served) -> None:
         except PredictorClientError as e:
             return e.code_name
 
+    registry = served[0].metrics.registry
+    labels = {"model": MODEL}
+
+    def batch_stats() -> tuple[float, float]:
+        total = registry.get_sample_value("ted_predictor_batch_size_sum", labels) or 0.0
+        count = registry.get_sample_value("ted_predictor_batch_size_count", labels) or 0.0
+        return total, count
+
+    total_before, count_before = batch_stats()
     with ThreadPoolExecutor(16) as pool:
         results = list(pool.map(call, jobs))
+    total, count = batch_stats()
+    # 60 calls, fewer model calls: concurrent requests really ran together
+    assert total - total_before >= 60 and count - count_before < total - total_before
     expected_good = client.predict(MODEL, GREETED).ranking[0][0]
     for events, result in zip(jobs, results, strict=True):
         assert result == ("INVALID_ARGUMENT" if events is bad else expected_good)
