@@ -21,10 +21,10 @@ from ted_model import TEDConfig, training
 
 project = load_project(sys.argv[1])
 vocabulary = Vocabulary.from_domain(project.domain)
-config = TEDConfig(max_history=5, epochs=4, random_seed=int(sys.argv[2]), batch_size=[8, 16],
+config = TEDConfig(max_history=5, epochs=3, random_seed=int(sys.argv[2]), batch_size=[8, 16],
                    transformer_size=32, drop_rate_attention=0.1)
 data = StateFeaturizer(vocabulary).featurize(
-    project.training_conversations(augmentation_factor=5, seed=1), 5, "dialogues")
+    project.training_conversations(augmentation_factor=2, seed=1), 5, "dialogues")
 training.seed_everything(config.random_seed)
 model = training.build_model(config, vocabulary.attribute_dims, data.label_features)
 training.fit(model, config, data.features, layout="dialogues")

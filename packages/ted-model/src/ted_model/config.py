@@ -50,6 +50,7 @@ _CHOICES: dict[str, tuple[str, ...]] = {
     "model_confidence": ("softmax",),
     "tensorboard_log_level": ("epoch", "batch"),
     "layout": ("auto", "windows", "dialogues"),
+    "learning_rate_decay": ("none", "linear"),
 }
 
 
@@ -108,9 +109,12 @@ class TEDConfig:
     # ted-cluster's own settings (not in Rasa).
     layout: str = "auto"
     finetune_epoch_fraction: float = 0.5
+    learning_rate_decay: str = "none"
     jit_compile: bool = False
 
     def __post_init__(self) -> None:
+        if isinstance(self.batch_size, list):  # Rasa writes [start, end]
+            object.__setattr__(self, "batch_size", _normalize("batch_size", self.batch_size, False))
         _validate(self)
 
     # --- derived values -------------------------------------------------------------

@@ -89,6 +89,10 @@ class EpochBatches:
         examples = batch_size_for_epoch(self.batch_size, epoch, self.epochs)
         return max(1, round(examples * self.rows_per_example))
 
+    def total_steps(self) -> int:
+        """Number of batches over all epochs (for learning-rate schedules)."""
+        return sum(-(-self.rows // self.rows_per_batch(e)) for e in range(self.epochs))
+
     def order(self) -> np.ndarray:
         if self.strategy == "balanced" and self.layout == "windows":
             return balanced_order(self.features[LABEL_IDS], self.rng)

@@ -58,10 +58,19 @@ def build_model(
     return model
 
 
-def compile_model(model: TEDModel, config: TEDConfig) -> None:
-    """Attach a fresh optimizer (also used before fine-tuning a loaded model)."""
+def compile_model(model: TEDModel, config: TEDConfig, total_steps: int | None = None) -> None:
+    """Attach a fresh optimizer (also used before fine-tuning a loaded model).
+
+    With ``learning_rate_decay: linear`` and a known number of steps the learning rate
+    falls linearly to zero over training, which steadies the last epochs.
+    """
+    learning_rate: Any = config.learning_rate
+    if config.learning_rate_decay == "linear" and total_steps:
+        learning_rate = keras.optimizers.schedules.PolynomialDecay(
+            config.learning_rate, decay_steps=total_steps, end_learning_rate=0.0, power=1.0
+        )
     model.compile(
-        optimizer=keras.optimizers.Adam(learning_rate=config.learning_rate),
+        optimizer=keras.optimizers.Adam(learning_rate=learning_rate),
         jit_compile=config.jit_compile,
     )
 
@@ -218,6 +227,8 @@ def fit(
         # example is a whole dialogue); far fewer, fuller steps than one per 64 windows
         rows_per_example=1.0,
     )
+    if config.learning_rate_decay != "none":
+        compile_model(model, config, batches.total_steps())
     keras_callbacks: list[keras.callbacks.Callback] = []
     if held_out is not None and count_targets(held_out, layout) > 0:
         evaluator = Evaluator(model, held_out, layout)
