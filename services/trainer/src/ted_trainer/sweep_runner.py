@@ -12,6 +12,7 @@ import json
 import logging
 import math
 import secrets
+import signal
 import threading
 import time
 from pathlib import Path
@@ -209,12 +210,16 @@ def run_sweep(
         )
     sink(StateEvent("RUNNING", f"sweep {plan.sweep_id}"))
     tune_callbacks.register(plan.sweep_id, sink, cancel)
+    in_main = threading.current_thread() is threading.main_thread()
+    previous_sigint = signal.getsignal(signal.SIGINT) if in_main else None
     try:
         grid = tuner.fit()
     finally:
         tune_callbacks.unregister(plan.sweep_id)
+        if in_main:  # Tune leaves its own Ctrl-C handler installed; put ours back
+            signal.signal(signal.SIGINT, previous_sigint)
     cancelled = cancel.is_set()
-    interrupted = not cancelled and grid.num_terminated + grid.num_errors < len(grid)
+    interrupted = not cancelled and _unfinished_trials(plan.experiment_dir) > 0
     outcome = _collect(plan, grid, cancelled=cancelled, interrupted=interrupted)
     if outcome.interrupted:
         logger.warning("sweep %s interrupted; resume it with its id", plan.sweep_id)
@@ -237,6 +242,14 @@ def run_sweep(
             f"sweep {plan.sweep_id}: no trial wrote an archive" + (f" ({errors})" if errors else "")
         )
     return outcome
+
+
+def _unfinished_trials(experiment_dir: Path) -> int:
+    """Trials the saved experiment state has not finished (after Ctrl-C or a killed driver)."""
+    from ray import tune
+
+    analysis = tune.ExperimentAnalysis(str(experiment_dir))
+    return sum(1 for t in analysis.trials if t.status not in ("TERMINATED", "ERROR"))
 
 
 def _collect(plan: SweepPlan, grid: Any, *, cancelled: bool, interrupted: bool) -> SweepOutcome:
