@@ -129,7 +129,7 @@ def run_sweep_once(project: Path, epochs: int) -> dict[str, Any]:
                 "trial_id": t.trial_id,
                 "hyperparameters": t.hyperparameters,
                 "duration_s": t.duration_s,
-                "startup_s": entry - launched.get(t.trial_id, float("nan")),
+                "started_after_launch_s": entry - launched.get(t.trial_id, float("nan")),
                 "setup_s": t.duration_s - train - timing.get("report_seconds", 0.0),
                 "report_s": timing.get("report_seconds", float("nan")),
                 "train_s": train,
@@ -139,13 +139,73 @@ def run_sweep_once(project: Path, epochs: int) -> dict[str, Any]:
     return {"wall_s": wall, "trials": trials}
 
 
+def report(runs: list[dict[str, Any]], project: str, epochs: int) -> dict[str, float]:
+    """Print the tables for ``runs`` (also usable on a saved result: --report FILE)."""
+
+    def med(values: list[float]) -> float:
+        return median([v for v in values if v == v])
+
+    seq_wall = med([r["sequential"]["wall_s"] for r in runs])
+    sweep_wall = med([r["sweep"]["wall_s"] for r in runs])
+    ray_start = med([r["ray_start_s"] for r in runs])
+    all_trials = [t for r in runs for t in r["sweep"]["trials"]]
+    seq_trials = [t["seconds"] for r in runs for t in r["sequential"]["trials"]]
+    # Slot time no trial function was running (actor start-up, scheduling, result handling),
+    # spread over the trials: 2 slots x wall - the trials' own durations.
+    idle = med(
+        [
+            (2 * r["sweep"]["wall_s"] - sum(t["duration_s"] for t in r["sweep"]["trials"]))
+            / len(r["sweep"]["trials"])
+            for r in runs
+        ]
+    )
+    rows = [
+        [
+            "sequential, 1 process (8 trials)",
+            seq_wall,
+            med([r["sequential"]["import_s"] for r in runs]),
+        ],
+        ["Ray Tune sweep, 2 concurrent (8 trials)", sweep_wall, ray_start],
+        ["wall-time ratio sequential / sweep", seq_wall / sweep_wall, ""],
+        ["... counting Ray start-up", seq_wall / (sweep_wall + ray_start), ""],
+    ]
+    print_table(
+        f"8 configurations of {project}, {epochs} epochs, median of {len(runs)}",
+        rows,
+        ["run", "wall s", "one-time start s (TF import / Ray init)"],
+    )
+    print_table(
+        "per trial (median)",
+        [
+            ["train_project s, sequential", med(seq_trials)],
+            ["train_project s, in a sweep trial", med([t["train_s"] for t in all_trials])],
+            ["Ray start-up + scheduling (idle slot s per trial)", idle],
+            [
+                "worker set-up in the trial: imports, devices",
+                med([t["setup_s"] for t in all_trials]),
+            ],
+            [
+                "reporting: inside ray.tune.report (all epochs)",
+                med([t["report_s"] for t in all_trials]),
+            ],
+        ],
+        ["what", "seconds"],
+    )
+    return {"sequential_wall_s": seq_wall, "sweep_wall_s": sweep_wall, "ray_start_s": ray_start}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--project", type=Path, default=shared_data() / "multiwoz")
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=1)
     parser.add_argument("--sequential-worker", nargs=3, metavar=("PROJECT", "EPOCHS", "STORE"))
+    parser.add_argument("--report", type=Path, help="only print the tables of a saved result")
     args = parser.parse_args(argv)
+    if args.report:
+        saved = json.loads(args.report.read_text(encoding="utf-8"))
+        report(saved["runs"], Path(saved["project"]).name, saved["epochs"])
+        return 0
     if args.sequential_worker:
         project, epochs, store = args.sequential_worker
         sequential_worker(project, int(epochs), store)
@@ -169,50 +229,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  sweep wall {sweep['wall_s']:.1f}s (+ Ray start {ray_start:.1f}s)", flush=True)
         runs.append({"sequential": seq, "sweep": sweep, "ray_start_s": ray_start})
 
-    def med(values: list[float]) -> float:
-        return median([v for v in values if v == v])
-
-    seq_wall = med([r["sequential"]["wall_s"] for r in runs])
-    sweep_wall = med([r["sweep"]["wall_s"] for r in runs])
-    ray_start = med([r["ray_start_s"] for r in runs])
-    all_trials = [t for r in runs for t in r["sweep"]["trials"]]
-    seq_trials = [t["seconds"] for r in runs for t in r["sequential"]["trials"]]
-    rows = [
-        [
-            "sequential, 1 process (8 trials)",
-            seq_wall,
-            med([r["sequential"]["import_s"] for r in runs]),
-        ],
-        ["Ray Tune sweep, 2 concurrent (8 trials)", sweep_wall, ray_start],
-        ["wall-time ratio sequential / sweep", seq_wall / sweep_wall, ""],
-        ["... counting Ray start-up", seq_wall / (sweep_wall + ray_start), ""],
-    ]
-    print_table(
-        f"8 configurations of {args.project.name}, {args.epochs} epochs, median of {args.repeats}",
-        rows,
-        ["run", "wall s", "one-time start s (TF import / Ray init)"],
-    )
-    print_table(
-        "per trial (median)",
-        [
-            ["train_project s, sequential", med(seq_trials)],
-            ["train_project s, in a sweep trial", med([t["train_s"] for t in all_trials])],
-            ["Ray start-up: launch -> trial function", med([t["startup_s"] for t in all_trials])],
-            ["worker set-up: imports, devices", med([t["setup_s"] for t in all_trials])],
-            ["reporting: inside ray.tune.report", med([t["report_s"] for t in all_trials])],
-        ],
-        ["what", "seconds"],
-    )
+    summary = report(runs, args.project.name, args.epochs)
     write_result(
         "sweep_parallel",
         {
             "project": str(args.project),
             "epochs": args.epochs,
             "repeats": args.repeats,
-            "sequential_wall_s": seq_wall,
-            "sweep_wall_s": sweep_wall,
-            "ray_start_s": ray_start,
-            "ratio": seq_wall / sweep_wall,
+            **summary,
+            "ratio": summary["sequential_wall_s"] / summary["sweep_wall_s"],
             "runs": runs,
         },
     )
