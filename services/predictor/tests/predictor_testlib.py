@@ -44,7 +44,7 @@ def publish_copy(store: Path, name: str = MODEL, of: int = 1) -> int:
     return version
 
 
-def wait_until(predicate: Callable[[], bool], timeout: float = 60.0, what: str = "") -> None:
+def wait_until(predicate: Callable[[], bool], timeout: float = 120.0, what: str = "") -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if predicate():

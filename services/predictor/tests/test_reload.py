@@ -63,8 +63,13 @@ def test_new_version_and_alias_moves_are_served_without_failures(store_copy: Pat
         ModelStore(store_copy).set_alias(MODEL, "best", 2)
         wait_until(lambda: _latest(client, f"{MODEL}@best") == 2, what="alias moved")
         wait_until(lambda: client.list_models()[0].serving_versions == (2,), what="v1 unloaded")
-        states = {s.version: s.state for s in client.model_status(MODEL)}
-        assert states == {1: "unloaded", 2: "available"}
+        wait_until(
+            lambda: (
+                {s.version: s.state for s in client.model_status(MODEL)}
+                == {1: "unloaded", 2: "available"}
+            ),
+            what="states after the alias move",
+        )
         hammer.__exit__()
         assert hammer.failures == []
         assert set(hammer.versions) == {1, 2}
@@ -72,7 +77,7 @@ def test_new_version_and_alias_moves_are_served_without_failures(store_copy: Pat
         # the unloaded policy and its Keras model are freed, not kept by the server or Keras
         wait_until(
             lambda: (gc.collect() or True) and all(ref() is None for ref in v1_refs),
-            10,
+            30,
             "v1 freed",
         )
 
@@ -150,3 +155,13 @@ def test_version_policy_latest_two(store_copy: Path) -> None:
             raise AssertionError("version 1 is not in the policy")
         except PredictorClientError as e:
             assert e.code_name == "NOT_FOUND"
+
+
+def test_a_request_racing_an_unload_is_still_answered(store_copy: Path) -> None:
+    """A request that resolved a version just before its batcher closed runs unbatched."""
+    with running_server(make_config(store_copy)) as (server, client):
+        served = server.manager.resolve(MODEL)
+        assert served.batcher is not None
+        served.batcher.close()  # what an unload does while the version is still routed
+        result = client.predict(MODEL, GREETED)
+        assert result.version == 1 and result.ranking

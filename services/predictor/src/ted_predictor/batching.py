@@ -36,6 +36,10 @@ class _Item:
         self.future: Future[Ranked] = Future()
 
 
+class BatcherClosedError(RuntimeError):
+    """The batcher was closed (its version unloaded) before the request was queued."""
+
+
 class DynamicBatcher:
     """Queue + worker thread grouping ``submit`` calls into ``predict_batch`` calls."""
 
@@ -62,7 +66,7 @@ class DynamicBatcher:
         item = _Item(events, top_k)
         with self._lock:
             if self._closed:
-                raise RuntimeError("batcher is closed")
+                raise BatcherClosedError("batcher is closed")
             self._queue.put(item)
         return item.future
 

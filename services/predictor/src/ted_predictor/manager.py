@@ -222,10 +222,10 @@ class ModelManager:
 
     def _retire(self, dropped: Iterable[ServedVersion]) -> None:
         for served in dropped:
-            self._unload(served)
-            self._set_status(
+            self._set_status(  # it stopped serving when the routing table was swapped
                 VersionStatus(served.name, served.version, VersionState.UNLOADED, time.time())
             )
+            self._unload(served)
             logger.info("unloaded version", extra={"model": served.name, "version": served.version})
 
     def _unload(self, served: ServedVersion) -> None:

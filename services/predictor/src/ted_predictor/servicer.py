@@ -13,6 +13,7 @@ from google.protobuf.message import Message
 
 from ted_data_adapter.errors import UnknownSymbolError
 from ted_data_adapter.events import Event
+from ted_predictor.batching import BatcherClosedError
 from ted_predictor.config import PredictorConfig
 from ted_predictor.convert import conversation_from_proto
 from ted_predictor.errors import InvalidRequestError, ModelNotFoundError, find_cause
@@ -108,7 +109,10 @@ class PredictorServicer(predictor_pb2_grpc.PredictorServiceServicer):
         if served.batcher is None:
             self.metrics.batch_size.labels(model=served.name).observe(1)
             return served.model.predict_batch([events], top_k)[0]
-        future = served.batcher.submit(events, top_k)
+        try:
+            future = served.batcher.submit(events, top_k)
+        except BatcherClosedError:  # the version was unloaded after this request resolved it
+            return served.model.predict_batch([events], top_k)[0]
         try:
             return future.result(timeout=timeout)
         except TimeoutError as e:
