@@ -56,7 +56,9 @@ def test_archive_store_and_directory_load_predict_the_same(
 def test_predict_does_not_retrace(moodbot_store: tuple[Path, Any]) -> None:
     _, result = moodbot_store
     policy = TEDPolicy.load(result.archive)
+    policy.wait_until_warm()
     traces = policy._predict_fn.experimental_get_tracing_count()
+    assert traces == 1
     policy.predict_batch(_conversations())
     policy.predict(_conversations()[0])
     policy.predict_batch(_conversations() * 5)

@@ -128,9 +128,15 @@ class TEDModel(keras.Model):
         return batch
 
     def build_variables(self) -> None:
-        """Create every variable by one forward pass on a zero batch (no training step)."""
-        self.encode(self.zero_batch(), training=False)
-        self.embed_labels(training=False)
+        """Create every variable from the known input sizes (no forward pass, no training)."""
+        config = self.ted_config
+        for name in self.attributes:
+            self.attribute_embeddings[name].build((None, None, self.attribute_dims[name]))
+        states = config.encoding_dimension * len(self.attributes)
+        self.transformer.build((None, None, states))
+        self.dialogue_head.build((None, None, config.transformer_size))
+        self.label_embedding.build((None, int(self.label_features.shape[1])))
+        self.label_head.build((None, config.encoding_dimension))
         self.built = True
 
     # --- forward --------------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import tempfile
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -66,7 +67,8 @@ class TEDPolicy:
         self.featurizer = StateFeaturizer(vocabulary)
         self._predict_fn = self._compile_predict()
         self._numpy_predict = NumpyPredictor(model)
-        self.warm_up()
+        self._warm_thread: threading.Thread | None = None
+        self.warm_up(background=True)
 
     # --- loading ----------------------------------------------------------------------
     @classmethod
@@ -127,11 +129,26 @@ class TEDPolicy:
         model = self.model
         return tf.function(model.batch_predict, input_signature=[signature], autograph=False)
 
-    def warm_up(self) -> None:
-        """Trace the predict function once so the first real request is fast."""
+    def warm_up(self, background: bool = False) -> None:
+        """Trace the compiled predict function once so the first batch request is fast.
+
+        Single conversations use the numpy path, which needs no warm-up, so loading does
+        not wait for the trace when ``background`` is true.
+        """
         zeros = self.model.zero_batch(self.config.max_history or 1)
-        self.confidences(zeros, compiled=True)
         self.confidences(zeros, compiled=False)
+        if background:
+            self._warm_thread = threading.Thread(
+                target=self.confidences, args=(zeros,), kwargs={"compiled": True}, daemon=True
+            )
+            self._warm_thread.start()
+        else:
+            self.confidences(zeros, compiled=True)
+
+    def wait_until_warm(self, timeout: float | None = None) -> None:
+        """Block until the background trace of the compiled predict function is done."""
+        if self._warm_thread is not None:
+            self._warm_thread.join(timeout)
 
     def _inputs(self, features: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         names = [*self.model.attributes, "turn_mask"]
