@@ -138,8 +138,9 @@ class TEDPolicy:
         zeros = self.model.zero_batch(self.config.max_history or 1)
         self.confidences(zeros, compiled=False)
         if background:
+            # not a daemon: interpreter exit waits for the trace instead of aborting it
             self._warm_thread = threading.Thread(
-                target=self.confidences, args=(zeros,), kwargs={"compiled": True}, daemon=True
+                target=self.confidences, args=(zeros,), kwargs={"compiled": True}, daemon=False
             )
             self._warm_thread.start()
         else:
