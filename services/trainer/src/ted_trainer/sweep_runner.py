@@ -197,7 +197,7 @@ def run_sweep(
                 num_samples=spec.num_samples,
                 max_concurrent_trials=spec.max_concurrent_trials,
                 scheduler=scheduler(spec, OBJECTIVE_KEY, plan.base_epochs),
-                reuse_actors=False,
+                reuse_actors=True,  # a finished trial's worker (TensorFlow loaded) runs the next
             ),
             run_config=tune.RunConfig(
                 name=plan.sweep_id,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -80,6 +81,7 @@ def run_trial(config: dict[str, Any], context: TrialContext) -> None:
     trial_id = tune.get_context().get_trial_id() or "local"
     _maybe_crash_once(context, trial_id)
     devices = configure_tensorflow(ray.get_gpu_ids(), context.cpus)
+    _forget_previous_trial()
 
     from ted_archive import ModelStore
     from ted_model import train_project
@@ -130,6 +132,14 @@ def run_trial(config: dict[str, Any], context: TrialContext) -> None:
             TRAIN_SECONDS_KEY: train_seconds,
         }
     )
+
+
+def _forget_previous_trial() -> None:
+    """A reused worker may hold the previous trial's Keras graph state; drop it."""
+    if "keras" in sys.modules:
+        import keras
+
+        keras.backend.clear_session()
 
 
 def stories_accuracy(context: TrialContext, version: int) -> float:
