@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import sys
 import tempfile
@@ -53,8 +54,14 @@ def main() -> int:
             if i == args.runs - 1:  # keep one model for the latency benchmark
                 shutil.rmtree(STORE, ignore_errors=True)
                 shutil.copytree(tmp, STORE)
-        runs.append({"wall_s": result["wall_s"], "peak_rss_mb": result["peak_rss_mb"]})
-        print(f"run {i + 1}: {result['wall_s']:.1f} s, peak {result['peak_rss_mb']:.0f} MB")
+        runs.append(
+            {k: result[k] for k in ("wall_s", "cpu_s", "peak_rss_mb")}
+            | {"load_average_1min": os.getloadavg()[0]}
+        )
+        print(
+            f"run {i + 1}: {result['wall_s']:.1f} s wall, {result['cpu_s']:.0f} s CPU, "
+            f"peak {result['peak_rss_mb']:.0f} MB"
+        )
 
     split = None
     if not args.no_epoch_split:
@@ -70,8 +77,10 @@ def main() -> int:
 
     wall = benchlib.median([r["wall_s"] for r in runs])
     peak = benchlib.median([r["peak_rss_mb"] for r in runs])
+    cpu = benchlib.median([r["cpu_s"] for r in runs])
     rows = [
         ["ted train wall time (s), median", wall, RASA["train_s"], RASA["train_s"] / wall],
+        ["CPU time of the process (s), median", cpu, "", ""],
         ["peak memory (MB), median", peak, RASA["peak_rss_mb"], RASA["peak_rss_mb"] / peak],
     ]
     if split is not None:
@@ -94,6 +103,7 @@ def main() -> int:
             "runs": runs,
             "median_wall_s": wall,
             "median_peak_rss_mb": peak,
+            "median_cpu_s": cpu,
             "epoch_split": split,
             "rasa": RASA,
         },
