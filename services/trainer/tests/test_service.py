@@ -123,6 +123,26 @@ def test_cancel_a_running_train_job(
             "project.path",
         ),
         (trainer_pb2.TrainRequest(), "project"),
+        (
+            trainer_pb2.TrainRequest(
+                project=trainer_pb2.ProjectSource(
+                    files=trainer_pb2.ProjectFiles(
+                        files=[trainer_pb2.ProjectFile(path="../domain.yml", content=b"x")]
+                    )
+                )
+            ),
+            "project.files.files[0].path",
+        ),
+        (
+            trainer_pb2.TrainRequest(
+                project=trainer_pb2.ProjectSource(
+                    files=trainer_pb2.ProjectFiles(
+                        files=[trainer_pb2.ProjectFile(path="data/stories.yml", content=b"")]
+                    )
+                )
+            ),
+            "project.files",
+        ),
     ],
 )
 def test_bad_requests_are_invalid_argument_naming_the_field(

@@ -113,6 +113,8 @@ def serve(
 ) -> None:
     """Run a trainer until SIGTERM or SIGINT, then cancel jobs and stop."""
     server, _ = create_server(store, ray_address=ray_address, host=host, port=port)
+    # Connect first: ray.init installs its own SIGTERM handler, ours must come after it.
+    server.runner.connect()
     stop_requested = threading.Event()
 
     def _on_signal(signum: int, _frame: Any) -> None:
@@ -121,7 +123,7 @@ def serve(
 
     previous = {sig: signal.signal(sig, _on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
-        server.start(connect_ray=True)
+        server.start()
         if ready is not None:
             ready(server)
         while not stop_requested.wait(0.5):
