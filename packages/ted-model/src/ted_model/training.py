@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import math
 import sys
@@ -239,6 +240,11 @@ def fit(
         monitor = "eval_action_accuracy" if held_out is not None else "action_accuracy"
         keras_callbacks.append(BestWeightsCallback(monitor))
     if config.tensorboard_log_directory:
+        if importlib.util.find_spec("tensorboard") is None:
+            raise TrainingError(
+                "tensorboard_log_directory is set but the tensorboard package is not "
+                "installed (pip install tensorboard)"
+            )
         keras_callbacks.append(
             keras.callbacks.TensorBoard(
                 config.tensorboard_log_directory, update_freq=config.tensorboard_log_level
