@@ -66,6 +66,8 @@ def test_from_rasa_reads_a_policy_entry() -> None:
         ({"model_confidence": "linear_norm"}, "model_confidence"),
         ({"dense_dimension": {"colour": 3}}, "dense_dimension.colour"),
         ({"no_such_key": 1}, "no_such_key"),
+        ({"learning_rate_decay": "cosine"}, "learning_rate_decay"),
+        ({"ema_momentum": 1.5}, "ema_momentum"),
     ],
 )
 def test_bad_values_name_the_key(raw: dict[str, object], key: str) -> None:

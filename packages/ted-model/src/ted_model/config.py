@@ -110,6 +110,7 @@ class TEDConfig:
     layout: str = "auto"
     finetune_epoch_fraction: float = 0.5
     learning_rate_decay: str = "none"
+    ema_momentum: float = 0.0
     jit_compile: bool = False
 
     def __post_init__(self) -> None:
@@ -280,6 +281,7 @@ def _validate(config: TEDConfig) -> None:
     _check_float("max_pos_sim", config.max_pos_sim, -1.0, 1.0)
     _check_float("max_neg_sim", config.max_neg_sim, -1.0, 1.0)
     _check_float("finetune_epoch_fraction", config.finetune_epoch_fraction, 1e-6, 10.0)
+    _check_float("ema_momentum", config.ema_momentum, 0.0, 0.9999)
     for key in ("drop_rate_dialogue", "drop_rate", "drop_rate_label", "drop_rate_attention"):
         _check_float(key, getattr(config, key), 0.0, 0.99)
     _check_float("connection_density", config.connection_density, 1e-6, 1.0)

@@ -70,8 +70,12 @@ def compile_model(model: TEDModel, config: TEDConfig, total_steps: int | None = 
         learning_rate = keras.optimizers.schedules.PolynomialDecay(
             config.learning_rate, decay_steps=total_steps, end_learning_rate=0.0, power=1.0
         )
+    averaging: dict[str, Any] = {}
+    if config.ema_momentum > 0:
+        # the trained model ends with the moving average of the weights
+        averaging = {"use_ema": True, "ema_momentum": config.ema_momentum}
     model.compile(
-        optimizer=keras.optimizers.Adam(learning_rate=learning_rate),
+        optimizer=keras.optimizers.Adam(learning_rate=learning_rate, **averaging),
         jit_compile=config.jit_compile,
     )
 
@@ -228,7 +232,7 @@ def fit(
         # example is a whole dialogue); far fewer, fuller steps than one per 64 windows
         rows_per_example=1.0,
     )
-    if config.learning_rate_decay != "none":
+    if config.learning_rate_decay != "none" or config.ema_momentum > 0:
         compile_model(model, config, batches.total_steps())
     keras_callbacks: list[keras.callbacks.Callback] = []
     if held_out is not None and count_targets(held_out, layout) > 0:
