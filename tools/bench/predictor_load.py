@@ -92,8 +92,11 @@ class Server:
         ]  # fmt: skip
         if batching == "off":
             cmd.append("--no-batching")
-        else:  # "<timeout>ms"
-            cmd += ["--batch-timeout-ms", batching.removesuffix("ms")]
+        else:  # "<timeout>ms" or "<timeout>ms/<workers>w"
+            timeout, _, workers = batching.partition("/")
+            cmd += ["--batch-timeout-ms", timeout.removesuffix("ms")]
+            if workers:
+                cmd += ["--batch-workers", workers.removesuffix("w")]
         env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, env=env)
         assert self.proc.stdout is not None
@@ -227,7 +230,8 @@ def main() -> int:
     parser.add_argument(
         "--batching",
         default="0ms,2ms,off",
-        help="server modes to compare: off, or a batch timeout such as 0ms or 2ms",
+        help="server modes to compare: off, or a batch timeout such as 0ms or 2ms, "
+        "optionally with model threads per version: 0ms/2w",
     )
     args = parser.parse_args()
     levels = [int(c) for c in args.concurrency.split(",")]

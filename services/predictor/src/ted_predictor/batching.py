@@ -41,7 +41,7 @@ class BatcherClosedError(RuntimeError):
 
 
 class DynamicBatcher:
-    """Queue + worker thread grouping ``submit`` calls into ``predict_batch`` calls."""
+    """Queue + worker thread(s) grouping ``submit`` calls into ``predict_batch`` calls."""
 
     def __init__(
         self,
@@ -57,8 +57,12 @@ class DynamicBatcher:
         self._queue: queue.SimpleQueue[_Item | object] = queue.SimpleQueue()
         self._closed = False
         self._lock = threading.Lock()
-        self._thread = threading.Thread(target=self._run, name=f"batcher-{name}", daemon=True)
-        self._thread.start()
+        self._threads = [
+            threading.Thread(target=self._run, name=f"batcher-{name}-{n}", daemon=True)
+            for n in range(config.workers)
+        ]
+        for thread in self._threads:
+            thread.start()
 
     def submit(self, events: Sequence[Event], top_k: int | None = None) -> Future[Ranked]:
         """Queue one conversation; the future gets its ranking (at least ``top_k`` actions,
@@ -76,8 +80,10 @@ class DynamicBatcher:
             if self._closed:
                 return
             self._closed = True
-            self._queue.put(_STOP)
-        self._thread.join(timeout)
+            for _ in self._threads:
+                self._queue.put(_STOP)
+        for thread in self._threads:
+            thread.join(timeout)
 
     def _collect(self, first: _Item) -> tuple[list[_Item], bool]:
         batch = [first]
@@ -115,6 +121,7 @@ class DynamicBatcher:
 
     def _drain(self) -> None:
         leftovers: list[_Item] = []
+        other_stops = 0  # sentinels of the other workers go back for them
         while True:
             try:
                 item = self._queue.get_nowait()
@@ -122,8 +129,12 @@ class DynamicBatcher:
                 break
             if isinstance(item, _Item):
                 leftovers.append(item)
+            else:
+                other_stops += 1
         for start in range(0, len(leftovers), self._config.max_batch_size):
             self._execute(leftovers[start : start + self._config.max_batch_size])
+        for _ in range(other_stops):
+            self._queue.put(_STOP)
 
     def _execute(self, batch: list[_Item]) -> None:
         live = [item for item in batch if item.future.set_running_or_notify_cancel()]

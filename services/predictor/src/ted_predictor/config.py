@@ -83,10 +83,13 @@ class BatchingConfig:
     enabled: bool = True
     max_batch_size: int = 64
     timeout_s: float = 0.0
+    workers: int = 1  # model threads per version (TensorFlow releases the GIL)
 
     def __post_init__(self) -> None:
         if self.max_batch_size < 1:
             raise ConfigError("batching: max_batch_size must be >= 1")
+        if not 1 <= self.workers <= 16:
+            raise ConfigError("batching: workers must be between 1 and 16")
         if not 0 <= self.timeout_s <= 10:
             raise ConfigError("batching: timeout must be between 0 and 10 seconds")
 

@@ -61,6 +61,7 @@ def _add_predictor(servers: Any) -> None:
         default=0.0,
         help="longest wait for more requests after the first of a batch (default 0)",
     )
+    p.add_argument("--batch-workers", type=int, default=1, help="model threads per served version")
     p.add_argument("--max-events", type=int, default=1000, help="events per conversation")
     p.add_argument("--max-message-bytes", type=int, default=4 * 1024 * 1024)
     p.add_argument("--workers", type=int, default=64, help="gRPC worker threads")
@@ -134,6 +135,7 @@ def _predictor_config(args: argparse.Namespace) -> Any:
             enabled=not args.no_batching,
             max_batch_size=args.max_batch_size,
             timeout_s=args.batch_timeout_ms / 1000.0,
+            workers=args.batch_workers,
         ),
         limits=Limits(max_message_bytes=args.max_message_bytes, max_events=args.max_events),
         max_workers=args.workers,
