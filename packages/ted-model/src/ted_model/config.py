@@ -110,6 +110,7 @@ class TEDConfig:
     layout: str = "auto"
     finetune_epoch_fraction: float = 0.5
     learning_rate_decay: str = "none"
+    deduplicate_examples: bool = True
     ema_momentum: float = 0.0
     jit_compile: bool = False
 
@@ -293,6 +294,7 @@ def _validate(config: TEDConfig) -> None:
         "checkpoint_model",
         "constrain_similarities",
         "jit_compile",
+        "deduplicate_examples",
     ):
         if not isinstance(getattr(config, key), bool):
             raise ConfigError(key, f"expected true or false, got {getattr(config, key)!r}")

@@ -128,7 +128,9 @@ def train_project(
     conversations = project.training_conversations(augmentation_factor=augmentation, seed=seed)
     vocabulary = Vocabulary.from_domain(project.domain)
     layout = config.effective_layout
-    model_data = StateFeaturizer(vocabulary).featurize(conversations, config.max_history, layout)
+    model_data = StateFeaturizer(vocabulary).featurize(
+        conversations, config.max_history, layout, deduplicate=config.deduplicate_examples
+    )
     meta = ModelMeta(
         attribute_dims={k: int(v) for k, v in vocabulary.attribute_dims.items()},
         action_names=list(model_data.action_names),
