@@ -94,3 +94,13 @@ def test_replaying_unknown_symbols_built_in_code_is_refused(policy: TEDPolicy) -
     story = ReplayStory("x", (UserUttered("sing"), ActionExecuted("utter_greet")))
     with pytest.raises(EvaluationError, match="intent 'sing' is not known"):
         evaluate_policy(policy, [story])
+
+
+def test_training_stories_replay_to_the_states_the_model_learned(policy: TEDPolicy) -> None:
+    # Training reaches 100% on moodbot's stories; the replay must rebuild exactly the states
+    # (implicit listens, final listen) training used, so it scores every point right.
+    stories = load_replay_stories(MOODBOT / "data" / "stories.yml", policy.vocabulary)
+    report = evaluate_policy(policy, stories)
+    assert (report.correct, report.total) == (10, 10)
+    assert report.correct_with_listen == report.total_with_listen == 18
+    assert report.conversation_accuracy == 1.0
