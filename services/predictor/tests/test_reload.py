@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import gc
 import threading
+import time
 import weakref
 from pathlib import Path
 
+import pytest
 from predictor_testlib import GREETED, MODEL, make_config, publish_copy, running_server, wait_until
 
 from ted_archive import ModelStore
@@ -165,3 +167,24 @@ def test_a_request_racing_an_unload_is_still_answered(store_copy: Path) -> None:
         served.batcher.close()  # what an unload does while the version is still routed
         result = client.predict(MODEL, GREETED)
         assert result.version == 1 and result.ranking
+
+
+def test_two_model_threads_answer_and_stop_cleanly(store_copy: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from ted_predictor.config import BatchingConfig
+
+    config = make_config(store_copy, batching=BatchingConfig(max_batch_size=4, workers=2))
+    with running_server(config) as (server, client):
+        expected = client.predict(MODEL, GREETED).ranking
+        with ThreadPoolExecutor(12) as pool:
+            rankings = list(pool.map(lambda _: client.predict(MODEL, GREETED).ranking, range(48)))
+        # batch sizes differ in float rounding only
+        for ranking in rankings:
+            assert dict(ranking) == pytest.approx(dict(expected), abs=1e-5)
+        batcher = server.manager.resolve(MODEL).batcher
+        assert batcher is not None
+    started = time.monotonic()
+    batcher.close(timeout=10)  # already closed by the server stop: returns at once
+    assert time.monotonic() - started < 1
+    assert not any(t.is_alive() for t in batcher._threads)
