@@ -17,6 +17,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[2]
 RESULTS = REPO / "tools" / "bench" / "results"
 PYTHON = sys.executable
+STARTED_AT_COMMIT: str = ""  # filled on import: the code a benchmark run actually imported
 
 
 def shared_data() -> Path:
@@ -65,7 +66,9 @@ def machine() -> dict[str, Any]:
         "cpus": os.cpu_count(),
         "load_average_1_5_15": list(os.getloadavg()),
         "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "commit": _git_commit(),
+        "commit_at_start": STARTED_AT_COMMIT,
+        "commit_at_end": _git_commit(),
+        "tree_dirty_at_start": _DIRTY_AT_START,
     }
 
 
@@ -110,3 +113,20 @@ def run_with_peak_memory(
         "stdout": stdout,
         "stderr": stderr,
     }
+
+
+def _dirty() -> bool:
+    try:
+        out = subprocess.run(
+            ["git", "status", "--porcelain", "--", "packages"],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+        )
+        return bool(out.stdout.strip())
+    except OSError:
+        return False
+
+
+STARTED_AT_COMMIT = _git_commit()
+_DIRTY_AT_START = _dirty()
