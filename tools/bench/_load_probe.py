@@ -1,4 +1,5 @@
-"""Fresh-process probe for predict_latency.py: time imports, unpack, load, first prediction.
+"""Fresh-process probe for predict_latency.py: time imports (TensorFlow apart), unpack, load,
+first prediction.
 
 Prints one JSON line.
 """
@@ -11,6 +12,9 @@ START = time.perf_counter()
 
 import json  # noqa: E402
 import sys  # noqa: E402
+
+import keras  # noqa: E402, F401  (imported here so "load" below is the model alone)
+import tensorflow  # noqa: E402, F401
 
 from ted_cli.commands.test_cmd import parse_model_ref, unpacked_model  # noqa: E402
 from ted_data_adapter.events import UserUttered  # noqa: E402
