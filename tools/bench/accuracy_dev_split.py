@@ -53,12 +53,14 @@ def write_split(source: Path, target: Path) -> tuple[int, int]:
     return len(kept), len(held)
 
 
-def evaluate(project: Path, max_history: int, epochs: int | None) -> dict[str, Any]:
+def evaluate(
+    project: Path, max_history: int, epochs: int | None, extra: dict[str, Any] | None = None
+) -> dict[str, Any]:
     from ted_archive import ModelStore
     from ted_model import TEDPolicy, train_project
     from ted_model.evaluation import evaluate_policy, load_replay_stories
 
-    overrides: dict[str, Any] = {"max_history": max_history}
+    overrides: dict[str, Any] = {**(extra or {}), "max_history": max_history}
     if epochs is not None:
         overrides["epochs"] = epochs
     with tempfile.TemporaryDirectory(prefix="ted-bench-dev-") as tmp:
@@ -95,7 +97,20 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--max-history", type=int, nargs="+", default=[2, 10])
     parser.add_argument("--epochs", type=int, default=None, help="override the config's 100")
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a TEDPolicy config key (VALUE parsed as YAML), e.g. --set batch_size=32",
+    )
     args = parser.parse_args()
+    import yaml
+
+    extra = {}
+    for item in args.set:
+        key, _, value = item.partition("=")
+        extra[key] = yaml.safe_load(value)
     source = benchlib.shared_data() / "multiwoz"
 
     results = []
@@ -104,7 +119,7 @@ def main() -> int:
         n_train, n_dev = write_split(source, project)
         print(f"split: {n_train} training stories, {n_dev} held out (every fifth)")
         for mh in args.max_history:
-            results.append(evaluate(project, mh, args.epochs))
+            results.append(evaluate(project, mh, args.epochs, extra))
             r = results[-1]
             print(
                 f"max_history {mh}: dev {r['dev']['action_accuracy']:.4f} excl. listen, "
@@ -147,6 +162,7 @@ def main() -> int:
         "accuracy_dev_split",
         {
             "epochs": args.epochs or 100,
+            "overrides": extra,
             "train_stories": n_train,
             "dev_stories": n_dev,
             "results": results,

@@ -70,3 +70,30 @@ def test_batch_predict_gives_confidences_over_all_actions() -> None:
     confidences = np.asarray(model.batch_predict(_dialogue(3)))
     assert confidences.shape == (1, 6)
     np.testing.assert_allclose(confidences.sum(), 1.0, rtol=1e-5)
+
+
+def test_packed_conversations_encode_as_if_alone() -> None:
+    from ted_model.datasets import pack_dialogues, pack_rows
+
+    model = _small(max_history=3)
+    rng = np.random.default_rng(5)
+    lengths = [7, 2, 4, 5]
+    turns = max(lengths)
+    batch = {
+        name: (rng.random((len(lengths), turns, dim)) < 0.4).astype("float32")
+        for name, dim in DIMS.items()
+        if dim
+    }
+    batch["turn_mask"] = (np.arange(turns)[None, :] < np.array(lengths)[:, None]).astype("float32")
+    batch["label_ids"] = rng.integers(0, 6, (len(lengths), turns)).astype("int32")
+    batch["target_mask"] = batch["turn_mask"].copy()
+    packed = pack_dialogues(batch, row_length=turns)
+    assert pack_rows(np.array(lengths), turns) == [[0], [3, 1], [2]]
+    assert packed["turn_mask"].shape == (3, 7)
+    assert packed["turn_mask"][1].tolist() == [1, 1, 1, 1, 1, 2, 2]
+    alone, alone_labels = model.select_targets(batch, model.encode(batch, training=False))
+    together, labels = model.select_targets(packed, model.encode(packed, training=False))
+    # row order after packing: conversation 0, then 3 and 1, then 2
+    order = np.concatenate([np.arange(s, s + n) for s, n in [(0, 7), (13, 5), (7, 2), (9, 4)]])
+    np.testing.assert_allclose(np.asarray(together), np.asarray(alone)[order], atol=1e-5)
+    np.testing.assert_array_equal(np.asarray(labels), np.asarray(alone_labels)[order])

@@ -113,6 +113,7 @@ class TEDConfig:
     deduplicate_examples: bool = True
     ema_momentum: float = 0.0
     jit_compile: bool = False
+    pack_dialogues: bool = True
 
     def __post_init__(self) -> None:
         if isinstance(self.batch_size, list):  # Rasa writes [start, end]
@@ -294,6 +295,7 @@ def _validate(config: TEDConfig) -> None:
         "checkpoint_model",
         "constrain_similarities",
         "jit_compile",
+        "pack_dialogues",
         "deduplicate_examples",
     ):
         if not isinstance(getattr(config, key), bool):

@@ -25,7 +25,8 @@ class TEDModel(keras.Model):
     """Turn states -> transformer -> dialogue embedding; actions -> label embedding.
 
     Inputs are dicts of float32 arrays ``<attribute>`` [batch, turns, dim] plus
-    ``turn_mask`` [batch, turns]. In the "dialogues" layout (``causal``) turn t attends
+    ``turn_mask`` [batch, turns] (0 = padding, else a conversation id within the row).
+    In the "dialogues" layout (``causal``) turn t attends
     to itself and the ``max_history - 1`` turns before it, so each turn's output is the
     output its own window would give; ``label_ids``/``target_mask`` [batch, turns] pick
     the targets. In the "windows" layout attention is bidirectional inside the window,
@@ -141,9 +142,15 @@ class TEDModel(keras.Model):
 
     # --- forward --------------------------------------------------------------------
     def attention_mask(self, turn_mask: Any) -> Any:
-        """[batch, query, key]: real keys only; causal within max_history if ``causal``."""
+        """[batch, query, key]: real keys only; causal within max_history if ``causal``.
+
+        ``turn_mask`` is 0 for padding and otherwise the id of the conversation the turn
+        belongs to (1 when a row holds one conversation): training packs several short
+        conversations into one row, and a turn only sees turns of its own conversation.
+        """
         turn_mask = ops.cast(turn_mask, "float32")
-        mask = turn_mask[:, None, :] * ops.ones_like(turn_mask)[:, :, None]
+        same = ops.equal(turn_mask[:, :, None], turn_mask[:, None, :])
+        mask = ops.cast(same, "float32") * ops.cast(turn_mask[:, None, :] > 0, "float32")
         if not self.causal:
             return mask
         length = ops.shape(turn_mask)[1]

@@ -231,6 +231,7 @@ def fit(
         # dialogues layout: batch_size counts conversations (as Rasa's does when each
         # example is a whole dialogue); far fewer, fuller steps than one per 64 windows
         rows_per_example=1.0,
+        pack=config.pack_dialogues,
     )
     if config.learning_rate_decay != "none" or config.ema_momentum > 0:
         compile_model(model, config, batches.total_steps())
