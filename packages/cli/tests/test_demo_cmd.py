@@ -28,7 +28,7 @@ def test_demo_walks_through_a_store(
     data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     store_dir = tmp_path / "store"
-    code = main(["demo", "--store", str(store_dir), "--data", str(data_dir)])
+    code = main(["demo", "--walk", "--store", str(store_dir), "--data", str(data_dir)])
     out = capsys.readouterr().out
     assert code == 0, out
     assert "trials -> versions [2, 3, 4, 5]" in out
@@ -55,7 +55,7 @@ def store_file(store: ModelStore, path: str) -> bytes:
 def test_demo_uses_a_temporary_store_by_default(
     data_dir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main(["demo", "--data", str(data_dir)]) == 0
+    assert main(["demo", "--walk", "--data", str(data_dir)]) == 0
     out = capsys.readouterr().out
     store_line = next(line for line in out.splitlines() if line.strip().startswith("store:"))
     assert not Path(store_line.split(":", 1)[1].strip()).exists()
@@ -64,5 +64,5 @@ def test_demo_uses_a_temporary_store_by_default(
 def test_demo_without_data_is_a_clear_error(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main(["demo", "--data", str(tmp_path)]) == 1
+    assert main(["demo", "--walk", "--data", str(tmp_path)]) == 1
     assert "cannot find the moodbot project" in capsys.readouterr().err
