@@ -61,3 +61,20 @@ def test_negative_labels_never_the_positive() -> None:
     assert (negatives != labels[:, None]).all()
     assert negatives.min() >= 0 and negatives.max() <= 6
     assert len(np.unique(negatives)) == 7
+
+
+def test_input_negatives_skip_inputs_of_the_same_label() -> None:
+    inputs = np.array([[1.0, 2.0], [0.5, -1.0]], "float32")
+    same = np.array([0, 0])
+    plain = DotProductLoss(3, seed=0, scale_loss=False)
+    with_inputs = DotProductLoss(3, seed=0, scale_loss=False, input_negatives=True)
+    # every other input has the same label, so the input-input term adds nothing
+    assert float(with_inputs(inputs, same, LABELS)) == pytest.approx(
+        float(plain(inputs, same, LABELS)), rel=1e-6
+    )
+    different = np.array([0, 1])
+    plain = DotProductLoss(3, seed=0, scale_loss=False)
+    with_inputs = DotProductLoss(3, seed=0, scale_loss=False, input_negatives=True)
+    # inputs of another label are pushed apart, which adds softmax terms (a larger loss)
+    assert float(with_inputs(inputs, different, LABELS)) > float(plain(inputs, different, LABELS))
+    assert with_inputs.get_config()["input_negatives"] is True

@@ -51,6 +51,7 @@ _CHOICES: dict[str, tuple[str, ...]] = {
     "tensorboard_log_level": ("epoch", "batch"),
     "layout": ("auto", "windows", "dialogues"),
     "learning_rate_decay": ("none", "linear"),
+    "batch_size_unit": ("conversations", "examples"),
 }
 
 
@@ -114,6 +115,8 @@ class TEDConfig:
     ema_momentum: float = 0.0
     jit_compile: bool = False
     pack_dialogues: bool = True
+    batch_size_unit: str = "conversations"
+    input_negatives: bool = False
 
     def __post_init__(self) -> None:
         if isinstance(self.batch_size, list):  # Rasa writes [start, end]
@@ -296,6 +299,7 @@ def _validate(config: TEDConfig) -> None:
         "constrain_similarities",
         "jit_compile",
         "pack_dialogues",
+        "input_negatives",
         "deduplicate_examples",
     ):
         if not isinstance(getattr(config, key), bool):

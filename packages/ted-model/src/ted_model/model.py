@@ -111,6 +111,7 @@ class TEDModel(keras.Model):
             max_neg_sim=config.max_neg_sim,
             use_max_neg_sim=config.use_max_neg_sim,
             negative_margin_scale=config.negative_margin_scale,
+            input_negatives=config.input_negatives,
             seed=seed + 30000,
             name="dot_product_loss",
         )

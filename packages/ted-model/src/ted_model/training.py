@@ -106,6 +106,12 @@ def drop_unneeded_turns(features: Mapping[str, np.ndarray], layout: str) -> dict
     return out
 
 
+def _rows_per_example(features: Mapping[str, np.ndarray], layout: str, unit: str) -> float:
+    if layout != "dialogues" or unit == "conversations":
+        return 1.0
+    return int(features[TURN_MASK].shape[0]) / max(count_targets(features, layout), 1)
+
+
 def count_targets(features: Mapping[str, np.ndarray], layout: str) -> int:
     if layout == "dialogues":
         return int(features[TARGET_MASK].sum())
@@ -229,8 +235,9 @@ def fit(
         strategy=config.batch_strategy,
         seed=config.random_seed,
         # dialogues layout: batch_size counts conversations (as Rasa's does when each
-        # example is a whole dialogue); far fewer, fuller steps than one per 64 windows
-        rows_per_example=1.0,
+        # example is a whole dialogue; far fewer, fuller steps than one per 64 windows)
+        # or, with batch_size_unit "examples", prediction targets as Rasa's windows do
+        rows_per_example=_rows_per_example(train, layout, config.batch_size_unit),
         pack=config.pack_dialogues,
     )
     if config.learning_rate_decay != "none" or config.ema_momentum > 0:

@@ -42,6 +42,7 @@ class DotProductLoss(keras.layers.Layer):
         use_max_neg_sim: bool = True,
         negative_margin_scale: float = 0.8,
         seed: int | None = None,
+        input_negatives: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -54,6 +55,7 @@ class DotProductLoss(keras.layers.Layer):
         self.use_max_neg_sim = use_max_neg_sim
         self.negative_margin_scale = negative_margin_scale
         self.seed = seed
+        self.input_negatives = input_negatives
         self.seed_generator = keras.random.SeedGenerator(seed)
 
     def sample_negative_labels(self, label_ids: Any, num_labels: Any) -> Any:
@@ -96,17 +98,20 @@ class DotProductLoss(keras.layers.Layer):
         sim_il = ops.einsum("ne,nke->nk", inputs_embed, negative_labels)
         sim_ll = ops.einsum("ne,nke->nk", labels_embed, negative_labels)
         sim_li = ops.einsum("ne,nke->nk", labels_embed, negative_inputs)
+        sim_ii = ops.einsum("ne,nke->nk", inputs_embed, negative_inputs)
         if self.loss_type == "margin":
             return ops.mean(self._margin_loss(sim_pos, sim_il, sim_ll))
-        return ops.mean(self._cross_entropy_loss(sim_pos, sim_il, sim_ll, sim_li, usable))
+        return ops.mean(self._cross_entropy_loss(sim_pos, sim_il, sim_ll, sim_li, sim_ii, usable))
 
     def _cross_entropy_loss(
-        self, sim_pos: Any, sim_il: Any, sim_ll: Any, sim_li: Any, usable: Any
+        self, sim_pos: Any, sim_il: Any, sim_ll: Any, sim_li: Any, sim_ii: Any, usable: Any
     ) -> Any:
         masked_li = sim_li + (1.0 - usable) * _MASKED
         parts = [sim_pos, sim_il, masked_li]
         if not self.constrain_similarities:
             parts.append(sim_ll)
+        if self.input_negatives:
+            parts.append(sim_ii + (1.0 - usable) * _MASKED)
         logits = ops.concatenate(parts, axis=-1)
         log_probs = ops.log_softmax(logits, axis=-1)
         loss = -log_probs[:, 0]
@@ -146,5 +151,6 @@ class DotProductLoss(keras.layers.Layer):
             use_max_neg_sim=self.use_max_neg_sim,
             negative_margin_scale=self.negative_margin_scale,
             seed=self.seed,
+            input_negatives=self.input_negatives,
         )
         return config
