@@ -1,14 +1,20 @@
 """Load test of the gRPC predictor on loopback with a MultiWOZ-trained model.
 
 For batching on and off, starts ``ted serve predictor`` as its own process and measures
-Predict latency (p50/p99) and throughput at concurrency 1, 8 and 64 (one blocking client
-thread per concurrent caller, all in this process, sharing the machine with the server).
+Predict latency (p50/p99) and throughput at concurrency 1, 8 and 64 from this process.
+Client modes (``--client``): ``async`` (default) runs N coroutines on one ``grpc.aio``
+channel, each sending its next request as soon as the previous answer arrives; ``thread``
+runs N blocking client threads (at c=64 they contend for the GIL and take CPU from the
+server on a small machine). Both send the same pre-serialized requests and time each call
+from send to parsed answer; a measurement ends after ``--duration`` seconds or
+``--max-requests`` answers, whichever comes first. ``--client async,thread`` compares them.
 Requests are real MultiWOZ conversation prefixes (every prediction point of every fifth
 story). Then the same load runs while a new model version is published every few seconds:
 failed requests are counted and the p99 is put next to the steady-state p99.
 
     .venv/bin/python tools/bench/predictor_load.py [--store DIR --name NAME] [--epochs 3]
         [--duration 5] [--runs 3] [--concurrency 1,8,64] [--publish-every 3]
+        [--client async|thread|async,thread] [--max-requests N]
 
 Without --store a model is trained once (few epochs; latency does not depend on accuracy)
 into tools/bench/results/predictor-store and reused by later runs.
@@ -17,6 +23,7 @@ into tools/bench/results/predictor-store and reused by later runs.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import re
 import shutil
@@ -126,30 +133,59 @@ class Server:
         self.proc.wait(timeout=60)
 
 
-def run_load(
-    address: str, requests: list[predictor_pb2.PredictRequest], concurrency: int, duration: float
+PREDICT = "/ted.v1.PredictorService/Predict"
+
+
+def _summary(
+    latencies: list[list[float]], failures: list[str], versions: set[int], elapsed: float
 ) -> dict[str, Any]:
-    """``concurrency`` callers for ``duration`` seconds; latency percentiles and throughput."""
+    flat = [x for own in latencies for x in own]
+    return {
+        "requests": len(flat),
+        "failures": len(failures),
+        "failure_examples": failures[:3],
+        "p50_ms": benchlib.percentile(flat, 50) * 1000,
+        "p99_ms": benchlib.percentile(flat, 99) * 1000,
+        "per_s": len(flat) / elapsed,
+        "versions": sorted(versions),
+    }
+
+
+def run_load_threads(
+    address: str, requests: list[bytes], concurrency: int, duration: float, max_requests: int
+) -> dict[str, Any]:
+    """``concurrency`` blocking client threads on one channel."""
     channel = grpc.insecure_channel(address)
-    stub = predictor_pb2_grpc.PredictorServiceStub(channel)
+    predict = channel.unary_unary(
+        PREDICT,
+        request_serializer=None,
+        response_deserializer=predictor_pb2.PredictResponse.FromString,
+    )
     for request in requests[:50]:  # warm the channel and the server
-        stub.Predict(request, timeout=30)
+        predict(request, timeout=30)
     latencies: list[list[float]] = [[] for _ in range(concurrency)]
     failures: list[str] = []
     versions: set[int] = set()
     stop = threading.Event()
     barrier = threading.Barrier(concurrency + 1)
+    budget = iter(range(max_requests)) if max_requests else None
+    budget_lock = threading.Lock()
 
     def caller(slot: int) -> None:
         own = latencies[slot]
         i = slot * 7919
         barrier.wait()
         while not stop.is_set():
+            if budget is not None:
+                with budget_lock:
+                    if next(budget, None) is None:
+                        stop.set()
+                        break
             request = requests[i % len(requests)]
             i += 1
             started = time.perf_counter()
             try:
-                response = stub.Predict(request, timeout=30)
+                response = predict(request, timeout=30)
             except grpc.RpcError as e:
                 failures.append(f"{e.code().name}: {e.details()}")
                 continue
@@ -161,22 +197,77 @@ def run_load(
         t.start()
     barrier.wait()
     started = time.perf_counter()
-    time.sleep(duration)
+    stop.wait(duration)
     stop.set()
     for t in threads:
         t.join()
     elapsed = time.perf_counter() - started
     channel.close()
-    flat = [x for own in latencies for x in own]
-    return {
-        "requests": len(flat),
-        "failures": len(failures),
-        "failure_examples": failures[:3],
-        "p50_ms": benchlib.percentile(flat, 50) * 1000,
-        "p99_ms": benchlib.percentile(flat, 99) * 1000,
-        "per_s": len(flat) / elapsed,
-        "versions": sorted(versions),
-    }
+    return _summary(latencies, failures, versions, elapsed)
+
+
+async def _load_async(
+    address: str, requests: list[bytes], concurrency: int, duration: float, max_requests: int
+) -> dict[str, Any]:
+    async with grpc.aio.insecure_channel(address) as channel:
+        predict = channel.unary_unary(
+            PREDICT,
+            request_serializer=None,
+            response_deserializer=predictor_pb2.PredictResponse.FromString,
+        )
+        for request in requests[:50]:  # warm the channel and the server
+            await predict(request, timeout=30)
+        latencies: list[list[float]] = [[] for _ in range(concurrency)]
+        failures: list[str] = []
+        versions: set[int] = set()
+        issued = 0
+        started = time.perf_counter()
+        end = started + duration
+
+        async def caller(slot: int) -> None:
+            nonlocal issued
+            own = latencies[slot]
+            i = slot * 7919
+            while time.perf_counter() < end and (not max_requests or issued < max_requests):
+                issued += 1
+                request = requests[i % len(requests)]
+                i += 1
+                sent = time.perf_counter()
+                try:
+                    response = await predict(request, timeout=30)
+                except grpc.RpcError as e:
+                    failures.append(f"{e.code().name}: {e.details()}")
+                    continue
+                own.append(time.perf_counter() - sent)
+                versions.add(response.model.version)
+
+        await asyncio.gather(*(caller(n) for n in range(concurrency)))
+        elapsed = time.perf_counter() - started
+    return _summary(latencies, failures, versions, elapsed)
+
+
+def run_load_async(
+    address: str, requests: list[bytes], concurrency: int, duration: float, max_requests: int
+) -> dict[str, Any]:
+    """``concurrency`` coroutines on one ``grpc.aio`` channel, each back-to-back."""
+    return asyncio.run(_load_async(address, requests, concurrency, duration, max_requests))
+
+
+CLIENTS = {"async": run_load_async, "thread": run_load_threads}
+
+
+def run_load(
+    address: str,
+    requests: list[bytes],
+    concurrency: int,
+    duration: float,
+    *,
+    client: str = "async",
+    max_requests: int = 0,
+) -> dict[str, Any]:
+    """``concurrency`` callers for ``duration`` seconds (or ``max_requests`` answers);
+    latency percentiles and throughput."""
+    return CLIENTS[client](address, requests, concurrency, duration, max_requests)
 
 
 def _median(runs: list[dict[str, Any]]) -> dict[str, Any]:
@@ -228,6 +319,14 @@ def main() -> int:
     parser.add_argument("--reload-duration", type=float, default=20.0)
     parser.add_argument("--requests", type=int, default=2000, help="distinct conversations")
     parser.add_argument(
+        "--client",
+        default="async",
+        help="client modes to compare: async (grpc.aio coroutines), thread (blocking threads)",
+    )
+    parser.add_argument(
+        "--max-requests", type=int, default=0, help="stop a measurement after N answers (0: none)"
+    )
+    parser.add_argument(
         "--batching",
         default="0ms,2ms,off",
         help="server modes to compare: off, or a batch timeout such as 0ms or 2ms, "
@@ -235,6 +334,10 @@ def main() -> int:
     )
     args = parser.parse_args()
     levels = [int(c) for c in args.concurrency.split(",")]
+    clients = args.client.split(",")
+    unknown = [c for c in clients if c not in CLIENTS]
+    if unknown:
+        parser.error(f"--client: unknown mode(s) {unknown}, choose from {sorted(CLIENTS)}")
 
     source = args.store or DEFAULT_STORE
     ensure_model(source, args.name, args.epochs)
@@ -245,7 +348,13 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="bench-predictor-"))
     store = work / "store"
     shutil.copytree(source / args.name, store / args.name)  # never touch the source store
-    results: dict[str, Any] = {"machine": benchlib.machine(), "conversations": len(requests)}
+    payloads = [r.SerializeToString() for r in requests]
+    results: dict[str, Any] = {
+        "machine": benchlib.machine(),
+        "conversations": len(requests),
+        "clients": clients,
+        "load_average_before": os.getloadavg(),
+    }
     rows = []
     try:
         for mode in args.batching.split(","):
@@ -253,21 +362,37 @@ def main() -> int:
             try:
                 server.wait_serving(requests[0])
                 for c in levels:
-                    runs = [
-                        run_load(server.address, requests, c, args.duration)
-                        for _ in range(args.runs)
-                    ]
-                    cell = _median(runs)
-                    results[f"batching_{mode}/c{c}"] = cell
-                    rows.append(
-                        [mode, c, cell["p50_ms"], cell["p99_ms"], cell["per_s"], cell["failures"]]
-                    )
+                    for client in clients:
+                        runs = [
+                            run_load(
+                                server.address,
+                                payloads,
+                                c,
+                                args.duration,
+                                client=client,
+                                max_requests=args.max_requests,
+                            )
+                            for _ in range(args.runs)
+                        ]
+                        cell = _median(runs)
+                        key = f"batching_{mode}/c{c}"
+                        results[key if len(clients) == 1 else f"{key}/{client}"] = cell
+                        row = [cell["p50_ms"], cell["p99_ms"], cell["per_s"], cell["failures"]]
+                        rows.append([mode, client, c, *row])
             finally:
                 server.stop()
         benchlib.print_table(
             f"Predict on loopback, medians of {args.runs} x {args.duration:g} s",
             rows,
-            ["batching (timeout)", "concurrency", "p50 ms", "p99 ms", "predictions/s", "failed"],
+            [
+                "batching (timeout)",
+                "client",
+                "concurrency",
+                "p50 ms",
+                "p99 ms",
+                "predictions/s",
+                "failed",
+            ],
         )
 
         reload_rows = []
@@ -275,9 +400,13 @@ def main() -> int:
         try:
             server.wait_serving(requests[0])
             for c in [c for c in levels if c > 1] or levels:
-                steady = run_load(server.address, requests, c, args.reload_duration / 2)
+                steady = run_load(
+                    server.address, payloads, c, args.reload_duration / 2, client=clients[0]
+                )
                 with Publisher(store, args.name, args.publish_every) as publisher:
-                    during = run_load(server.address, requests, c, args.reload_duration)
+                    during = run_load(
+                        server.address, payloads, c, args.reload_duration, client=clients[0]
+                    )
                 results[f"reload/c{c}"] = {
                     "steady": steady,
                     "during_reloads": during,
@@ -299,7 +428,8 @@ def main() -> int:
             server.stop()
         benchlib.print_table(
             f"Predict while a new version is published every {args.publish_every:g} s "
-            f"({args.reload_duration:g} s, batching {args.batching.split(',')[0]})",
+            f"({args.reload_duration:g} s, batching {args.batching.split(',')[0]}, "
+            f"{clients[0]} client)",
             reload_rows,
             [
                 "concurrency",
@@ -314,8 +444,9 @@ def main() -> int:
         )
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    path = benchlib.write_result("predictor_load", results)
-    print(f"\nwrote {path}")
+    results["load_average_after"] = os.getloadavg()
+    benchlib.write_result("predictor_load", results)
+    print(f"load average before {results['load_average_before']}, after {os.getloadavg()}")
     return 0
 
 
