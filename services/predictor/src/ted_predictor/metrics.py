@@ -51,6 +51,24 @@ class PredictorMetrics:
             ["model"], registry=r,
         )  # fmt: skip
         self._http: Any = None
+        self._rpc_children: dict[tuple[str, str], tuple[Any, Any, Any]] = {}
+
+    def observe_rpc(self, method: str, code: str, seconds: float) -> None:
+        """Count and time one RPC. The labelled series are looked up once per (method, code)
+        and kept: ``labels()`` takes a lock and builds a key, on every call otherwise."""
+        children = self._rpc_children.get((method, code))
+        if children is None:
+            children = (
+                self.latency.labels(method=method),
+                self.requests.labels(method=method, code=code),
+                None if code == "OK" else self.errors.labels(method=method, code=code),
+            )
+            self._rpc_children[(method, code)] = children
+        latency, requests, errors = children
+        latency.observe(seconds)
+        requests.inc()
+        if errors is not None:
+            errors.inc()
 
     def serve_http(self, host: str, port: int) -> int:
         """Expose ``/metrics`` on ``host:port`` (0 = a free port); returns the bound port."""

@@ -132,11 +132,7 @@ def rpc_method(method: str, request_type: type[Message]) -> Callable[[Handler], 
                 else:
                     logger.debug("%s refused: %s %s", method, code.name, message)
             finally:
-                elapsed = time.perf_counter() - started
-                metrics.latency.labels(method=method).observe(elapsed)
-                metrics.requests.labels(method=method, code=code.name).inc()
-                if code is not grpc.StatusCode.OK:
-                    metrics.errors.labels(method=method, code=code.name).inc()
+                metrics.observe_rpc(method, code.name, time.perf_counter() - started)
             context.abort(code, message)  # raises; outside the try so it is not caught above
 
         return wrapper
