@@ -5,7 +5,6 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 export TF_CPP_MIN_LOG_LEVEL=2
-if [ "$#" -gt 0 ]; then
-    exec .venv/bin/tox run "$@"
-fi
-exec .venv/bin/tox run
+# -r: recreate the envs, so each one installs the packages as they are now (their version
+# number does not change with every edit, and tox would otherwise keep an old copy).
+exec .venv/bin/tox run -r "$@"
