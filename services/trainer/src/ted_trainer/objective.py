@@ -16,6 +16,8 @@ SOURCE_STORIES = "eval stories"
 SOURCE_TRAINING = "training data"
 # The story-replay accuracy (bot actions, action_listen excluded) a trial reports last.
 STORIES_METRIC = "stories_action_accuracy"
+# The same, replayed on the training stories when there is no evaluation data.
+TRAINING_STORIES_METRIC = "training_stories_action_accuracy"
 
 
 def base_metric(metric: str) -> str:
@@ -45,6 +47,11 @@ class ObjectiveTracker:
             self.value = logs[self.eval_key]
         elif not self._seen_eval and self.train_key in logs:
             self.value = logs[self.train_key]
+        return self.value
+
+    def set_from_training_replay(self, accuracy: float) -> float:
+        """The final value from replaying the training stories (still training data)."""
+        self.value = accuracy
         return self.value
 
     def set_from_stories(self, accuracy: float) -> float:

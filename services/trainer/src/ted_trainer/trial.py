@@ -16,7 +16,13 @@ from pathlib import Path
 from typing import Any
 
 from ted_trainer.events import numeric_metrics
-from ted_trainer.objective import OBJECTIVE_KEY, STORIES_METRIC, ObjectiveTracker
+from ted_trainer.objective import (
+    OBJECTIVE_KEY,
+    SOURCE_TRAINING,
+    STORIES_METRIC,
+    TRAINING_STORIES_METRIC,
+    ObjectiveTracker,
+)
 from ted_trainer.tune_space import EPOCH_KEY, hyperparameters
 
 logger = logging.getLogger(__name__)
@@ -116,9 +122,14 @@ def run_trial(config: dict[str, Any], context: TrialContext) -> None:
     if not reporter.last_metrics:
         tracker.update(final)
     if context.eval_stories:
-        accuracy = stories_accuracy(context, int(result.version or 0))
+        accuracy = stories_accuracy(context, int(result.version or 0), context.eval_stories)
         final[STORIES_METRIC] = accuracy
         tracker.set_from_stories(accuracy)
+    elif tracker.source == SOURCE_TRAINING:
+        replayed = training_stories_accuracy(context, int(result.version or 0))
+        if replayed is not None:
+            final[TRAINING_STORIES_METRIC] = replayed
+            tracker.set_from_training_replay(replayed)
     tune.report(
         {
             **final,
@@ -142,8 +153,28 @@ def _forget_previous_trial() -> None:
         keras.backend.clear_session()
 
 
-def stories_accuracy(context: TrialContext, version: int) -> float:
-    """Replay the eval stories with the archived model: accuracy over bot actions."""
+def training_stories_accuracy(context: TrialContext, version: int) -> float | None:
+    """Replay the project's training stories with the archived model, when they are readable.
+
+    Without held-out data the epoch logs only carry the running training accuracy (dropout
+    on, averaged while the weights still move); a replay of the stories the trial trained on
+    scores the model that was actually archived.
+    """
+    from ted_data_adapter import DataError
+    from ted_model import TEDModelError
+
+    data_dir = Path(context.project_dir) / "data"
+    if not data_dir.is_dir():
+        return None
+    try:
+        return stories_accuracy(context, version, str(data_dir))
+    except (DataError, TEDModelError) as e:
+        logger.warning("training stories of %s not replayed: %s", context.project_dir, e)
+        return None
+
+
+def stories_accuracy(context: TrialContext, version: int, stories_path: str) -> float:
+    """Replay stories with the archived model: accuracy over bot actions."""
     import tempfile
 
     from ted_archive import ModelStore
@@ -154,7 +185,7 @@ def stories_accuracy(context: TrialContext, version: int) -> float:
     with tempfile.TemporaryDirectory(prefix="ted-eval-") as tmp:
         ModelStore(context.store_root).unpack(context.model_name, version, tmp)
         policy = TEDPolicy.load(tmp)
-        stories = load_replay_stories(str(context.eval_stories), policy.vocabulary)
+        stories = load_replay_stories(stories_path, policy.vocabulary)
         report = evaluate_policy(policy, stories)
     return float(report.action_accuracy)
 
