@@ -104,6 +104,11 @@ def main() -> int:
         metavar="KEY=VALUE",
         help="override a TEDPolicy config key (VALUE parsed as YAML), e.g. --set batch_size=32",
     )
+    parser.add_argument(
+        "--result-name",
+        default="accuracy_dev_split",
+        help="results/<NAME>.json to write (keeps the default figures when trying settings)",
+    )
     args = parser.parse_args()
     import yaml
 
@@ -159,7 +164,7 @@ def main() -> int:
         ],
     )
     benchlib.write_result(
-        "accuracy_dev_split",
+        args.result_name,
         {
             "epochs": args.epochs or 100,
             "overrides": extra,

@@ -103,3 +103,32 @@ def test_numpy_and_compiled_paths_agree(moodbot_store: tuple[Path, Any]) -> None
     plain = policy.confidences(features, compiled=False)
     np.testing.assert_allclose(plain, compiled, atol=1e-5)
     assert compiled.shape == (9, len(policy.action_names))
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"number_of_transformer_layers": 2, "max_history": 3},
+        {"number_of_transformer_layers": 2, "max_history": None},
+    ],
+    ids=["two-layers-window", "two-layers-whole-dialogue"],
+)
+def test_numpy_and_compiled_paths_agree_for_deeper_models(
+    overrides: dict[str, Any], data_dir: Path, tmp_path: Path
+) -> None:
+    """The numpy path computes only the last turn in the last block; earlier blocks and
+    causal whole-dialogue attention must still give the compiled function's numbers."""
+    from ted_model import train_project
+
+    result = train_project(
+        data_dir / "moodbot",
+        store=tmp_path / "store",
+        name="deep",
+        config_overrides={**overrides, "epochs": 3},
+        augmentation=0,
+    )
+    policy = TEDPolicy.load(result.archive)
+    features = policy._featurize(_conversations() * 2)
+    compiled = policy.confidences(features, compiled=True)
+    plain = policy.confidences(features, compiled=False)
+    np.testing.assert_allclose(plain, compiled, atol=1e-5)
