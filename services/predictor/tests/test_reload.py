@@ -116,6 +116,17 @@ def test_a_broken_new_version_is_refused_and_the_old_keeps_serving(
         assert info.serving_versions == (1,)
 
 
+def _health(port: int) -> int:
+    """The overall status, asked over the real grpc.health.v1 service."""
+    import grpc
+    from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+    with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+        stub = health_pb2_grpc.HealthStub(channel)
+        status: int = stub.Check(health_pb2.HealthCheckRequest(service=""), timeout=10).status
+        return status
+
+
 def test_no_model_yet_is_unavailable_then_served(store_copy: Path, tmp_path: Path) -> None:
     empty = tmp_path / "empty-store"
     empty.mkdir()
@@ -128,19 +139,13 @@ def test_no_model_yet_is_unavailable_then_served(store_copy: Path, tmp_path: Pat
             assert e.code_name == "UNAVAILABLE"
         from grpc_health.v1 import health_pb2
 
-        assert (
-            server.health.servicer.Check(health_pb2.HealthCheckRequest(service=""), None).status
-            == health_pb2.HealthCheckResponse.NOT_SERVING
-        )
+        assert _health(server.port) == health_pb2.HealthCheckResponse.NOT_SERVING
         import shutil
 
         shutil.copytree(store_copy / MODEL, empty / MODEL)
         wait_until(lambda: server.manager.has_serving_version(MODEL), what="model loaded")
         assert _latest(client) == 1
-        assert (
-            server.health.servicer.Check(health_pb2.HealthCheckRequest(service=""), None).status
-            == health_pb2.HealthCheckResponse.SERVING
-        )
+        assert _health(server.port) == health_pb2.HealthCheckResponse.SERVING
 
 
 def test_version_policy_latest_two(store_copy: Path) -> None:
@@ -187,4 +192,4 @@ def test_two_model_threads_answer_and_stop_cleanly(store_copy: Path) -> None:
     started = time.monotonic()
     batcher.close(timeout=10)  # already closed by the server stop: returns at once
     assert time.monotonic() - started < 1
-    assert not any(t.is_alive() for t in batcher._threads)
+    assert batcher.closed and batcher._executor._shutdown

@@ -1,20 +1,22 @@
 """Dynamic batching: concurrent requests for one model version run as one predict_batch.
 
-A worker thread per served version takes the first queued request, then waits at most
-``timeout_s`` for more (up to ``max_batch_size``) and runs them together. A request whose
-client gave up (deadline passed) before its batch started is skipped. If the batch fails
-(one conversation names an unknown intent, say), each request is run alone so only the bad
-one gets the error.
+Requests wait on the server's event loop; a drain task takes what is queued (up to
+``max_batch_size``, after waiting at most ``timeout_s`` for more) and runs it on a model
+thread, so the loop keeps accepting requests while the model works and the next batch is
+whatever arrived meanwhile. Only the model call leaves the loop: one thread hand-off per
+batch instead of one per request. A request whose client gave up before its batch started
+is skipped. If a batch fails (one conversation names an unknown intent, say), the bad one is
+taken out and the rest rerun, so only the bad request gets the error.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
-import queue
 import threading
-import time
+from collections import deque
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future
+from concurrent.futures import ThreadPoolExecutor
 
 from ted_data_adapter.errors import UnknownSymbolError
 from ted_data_adapter.events import Event
@@ -24,16 +26,18 @@ from ted_predictor.loading import Ranked, ServableModel
 
 logger = logging.getLogger(__name__)
 
-_STOP = object()
+Outcome = tuple[Ranked | None, BaseException | None]
 
 
 class _Item:
     __slots__ = ("events", "future", "top_k")
 
-    def __init__(self, events: Sequence[Event], top_k: int | None) -> None:
+    def __init__(
+        self, events: Sequence[Event], top_k: int | None, future: asyncio.Future[Ranked]
+    ) -> None:
         self.events = events
         self.top_k = top_k
-        self.future: Future[Ranked] = Future()
+        self.future = future
 
 
 class BatcherClosedError(RuntimeError):
@@ -41,7 +45,10 @@ class BatcherClosedError(RuntimeError):
 
 
 class DynamicBatcher:
-    """Queue + worker thread(s) grouping ``submit`` calls into ``predict_batch`` calls."""
+    """Groups ``submit`` calls made on one event loop into ``predict_batch`` calls.
+
+    ``submit`` must be called on the server's loop; ``close`` may be called from any thread.
+    """
 
     def __init__(
         self,
@@ -54,125 +61,116 @@ class DynamicBatcher:
         self._model = model
         self._config = config
         self._on_batch = on_batch
-        self._queue: queue.SimpleQueue[_Item | object] = queue.SimpleQueue()
+        self._executor = ThreadPoolExecutor(config.workers, thread_name_prefix=f"model-{name}")
+        self._pending: deque[_Item] = deque()
+        self._draining = 0  # drain tasks running (at most config.workers)
+        self._tasks: set[asyncio.Task[None]] = set()
         self._closed = False
-        self._lock = threading.Lock()
-        self._threads = [
-            threading.Thread(target=self._run, name=f"batcher-{name}-{n}", daemon=True)
-            for n in range(config.workers)
-        ]
-        for thread in self._threads:
-            thread.start()
+        self._idle = threading.Event()
+        self._idle.set()
 
-    def submit(self, events: Sequence[Event], top_k: int | None = None) -> Future[Ranked]:
-        """Queue one conversation; the future gets its ranking (at least ``top_k`` actions,
-        all when None) or the model's error."""
-        item = _Item(events, top_k)
-        with self._lock:
-            if self._closed:
-                raise BatcherClosedError("batcher is closed")
-            self._queue.put(item)
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def submit(self, events: Sequence[Event], top_k: int | None = None) -> asyncio.Future[Ranked]:
+        """Queue one conversation (on the server's loop); the future gets its ranking (at
+        least ``top_k`` actions, all when None) or the model's error. Cancelling the future
+        (a passed deadline) takes the request out of any batch not yet started."""
+        if self._closed:
+            raise BatcherClosedError("batcher is closed")
+        loop = asyncio.get_running_loop()
+        item = _Item(events, top_k, loop.create_future())
+        self._pending.append(item)
+        if self._draining < self._config.workers:
+            self._draining += 1
+            self._idle.clear()
+            task = loop.create_task(self._drain())
+            self._tasks.add(task)  # a running task needs a reference, or it may be collected
+            task.add_done_callback(self._tasks.discard)
         return item.future
 
     def close(self, timeout: float | None = None) -> None:
-        """Finish what is queued, then stop the worker."""
-        with self._lock:
-            if self._closed:
-                return
-            self._closed = True
-            for _ in self._threads:
-                self._queue.put(_STOP)
-        for thread in self._threads:
-            thread.join(timeout)
+        """Refuse new requests, let queued ones finish (up to ``timeout`` s), stop the thread."""
+        self._closed = True
+        self._idle.wait(timeout)
+        self._executor.shutdown(wait=False)
 
-    def _collect(self, first: _Item) -> tuple[list[_Item], bool]:
-        batch = [first]
-        stop = False
-        deadline = time.monotonic() + self._config.timeout_s
-        while len(batch) < self._config.max_batch_size:
-            remaining = deadline - time.monotonic()
-            try:
-                item = (
-                    self._queue.get(timeout=remaining)
-                    if remaining > 0
-                    else self._queue.get_nowait()
-                )
-            except queue.Empty:
-                break
-            if item is _STOP:
-                stop = True
-                break
-            assert isinstance(item, _Item)
-            batch.append(item)
-        return batch, stop
+    def _take(self) -> list[_Item]:
+        batch: list[_Item] = []
+        while self._pending and len(batch) < self._config.max_batch_size:
+            item = self._pending.popleft()
+            if not item.future.done():  # cancelled: the client's deadline passed
+                batch.append(item)
+        return batch
 
-    def _run(self) -> None:
-        while True:
-            first = self._queue.get()
-            if first is _STOP:
-                self._drain()
-                return
-            assert isinstance(first, _Item)
-            batch, stop = self._collect(first)
-            self._execute(batch)
-            if stop:
-                self._drain()
-                return
+    async def _drain(self) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            while self._pending:
+                if self._config.timeout_s > 0 and len(self._pending) < self._config.max_batch_size:
+                    await asyncio.sleep(self._config.timeout_s)
+                else:  # one loop turn: requests that already arrived join this batch
+                    await asyncio.sleep(0)
+                batch = self._take()
+                if not batch:
+                    continue
+                if self._on_batch is not None:
+                    self._on_batch(len(batch))
+                requests = [(item.events, item.top_k) for item in batch]
+                try:
+                    outcomes = await loop.run_in_executor(self._executor, self._run, requests)
+                except RuntimeError:  # executor shut down by close(): finish on the loop
+                    outcomes = self._run(requests)
+                for item, (result, error) in zip(batch, outcomes, strict=True):
+                    if item.future.done():
+                        continue
+                    if error is not None:
+                        item.future.set_exception(error)
+                    else:
+                        item.future.set_result(result)  # type: ignore[arg-type]
+        except Exception:  # never leave a request waiting forever
+            logger.exception("batch failed")
+            while self._pending:
+                item = self._pending.popleft()
+                if not item.future.done():
+                    item.future.set_exception(RuntimeError("batch failed"))
+        finally:
+            self._draining -= 1
+            if self._draining == 0 and not self._pending:
+                self._idle.set()
 
-    def _drain(self) -> None:
-        leftovers: list[_Item] = []
-        other_stops = 0  # sentinels of the other workers go back for them
-        while True:
-            try:
-                item = self._queue.get_nowait()
-            except queue.Empty:
-                break
-            if isinstance(item, _Item):
-                leftovers.append(item)
-            else:
-                other_stops += 1
-        for start in range(0, len(leftovers), self._config.max_batch_size):
-            self._execute(leftovers[start : start + self._config.max_batch_size])
-        for _ in range(other_stops):
-            self._queue.put(_STOP)
-
-    def _execute(self, batch: list[_Item]) -> None:
-        live = [item for item in batch if item.future.set_running_or_notify_cancel()]
-        if not live:
-            return
-        if self._on_batch is not None:
-            self._on_batch(len(live))
-        self._predict(live)
-
-    def _predict(self, items: list[_Item]) -> None:
-        """Run ``items`` as one batch; a failing conversation is taken out and the rest rerun."""
-        while items:
+    def _run(self, requests: list[tuple[Sequence[Event], int | None]]) -> list[Outcome]:
+        """Run ``requests`` as one batch (on a model thread); a failing conversation is
+        taken out and the rest rerun."""
+        outcomes: list[Outcome | None] = [None] * len(requests)
+        remaining = list(range(len(requests)))
+        while remaining:
             # rank only as many actions as the most demanding request wants (cheaper)
-            top_k = (
-                None if any(i.top_k is None for i in items) else max(i.top_k or 0 for i in items)
-            )
+            wanted = [requests[i][1] for i in remaining]
+            top_k = None if any(k is None for k in wanted) else max(k or 0 for k in wanted)
             try:
-                results = self._model.predict_batch([item.events for item in items], top_k)
+                results = self._model.predict_batch([requests[i][0] for i in remaining], top_k)
             except Exception as e:
                 unknown = find_cause(e, UnknownSymbolError)  # names the conversation
                 bad = unknown.conversation if unknown is not None else None
-                if len(items) == 1:
-                    items[0].future.set_exception(e)
-                    return
-                if isinstance(bad, int) and 0 <= bad < len(items):
-                    failed = items.pop(bad)
-                    failed.future.set_exception(_single(e))
+                if len(remaining) == 1:
+                    outcomes[remaining[0]] = (None, _single(e))
+                    break
+                if isinstance(bad, int) and 0 <= bad < len(remaining):
+                    outcomes[remaining.pop(bad)] = (None, _single(e))
                     continue
-                for item in items:  # isolate the bad request(s) one by one
+                for index in remaining:  # isolate the bad request(s) one by one
+                    events, own_top_k = requests[index]
                     try:
-                        result = self._model.predict_batch([item.events], item.top_k)[0]
-                        item.future.set_result(result)
+                        outcomes[index] = (self._model.predict_batch([events], own_top_k)[0], None)
                     except Exception as single_error:
-                        item.future.set_exception(single_error)
-                return
-            for item, result in zip(items, results, strict=True):
-                item.future.set_result(result)
-            return
+                        outcomes[index] = (None, single_error)
+                break
+            for index, result in zip(remaining, results, strict=True):
+                outcomes[index] = (result, None)
+            break
+        return [o if o is not None else (None, RuntimeError("not run")) for o in outcomes]
 
 
 def _single(error: Exception) -> Exception:

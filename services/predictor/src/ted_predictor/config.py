@@ -120,7 +120,9 @@ class PredictorConfig:
     version_policy: VersionPolicy = field(default_factory=VersionPolicy)
     batching: BatchingConfig = field(default_factory=BatchingConfig)
     limits: Limits = field(default_factory=Limits)
-    max_workers: int = 64  # at least max_batch_size, so a full batch can be waiting
+    max_workers: int = (
+        4  # threads for model calls that are not batched (PredictBatch, batching off)
+    )
     shutdown_grace_s: float = 10.0
     warmup: bool = True
 

@@ -53,61 +53,87 @@ def python_to_value(data: Any) -> struct_pb2.Value:
     return message
 
 
-def _required_name(text: str, field: str) -> str:
-    if not text:
-        raise InvalidRequestError(field, "must not be empty")
-    if len(text) > 256:
-        raise InvalidRequestError(field, "longer than 256 characters")
+class _FieldError(Exception):
+    """A problem at ``path`` relative to the event; the full path is built only on error."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        super().__init__(path, reason)
+        self.path = path
+        self.reason = reason
+
+
+def _required_name(text: str, path: str) -> str:
+    if not text or len(text) > 256:
+        raise _FieldError(path, "must not be empty" if not text else "longer than 256 characters")
     return text
 
 
-def _entity(message: events_pb2.Entity, field: str) -> Entity:
+def _value(value: struct_pb2.Value, path: str) -> Any:
+    try:
+        return value_to_python(value, path)
+    except InvalidRequestError as e:
+        raise _FieldError(path, e.reason) from e
+
+
+def _entity(message: events_pb2.Entity, index: int) -> Entity:
+    path = f"user.entities[{index}]"
     return Entity(
-        entity=_required_name(message.entity, f"{field}.entity"),
-        value=value_to_python(message.value, f"{field}.value"),
-        role=_required_name(message.role, f"{field}.role") if message.HasField("role") else None,
-        group=_required_name(message.group, f"{field}.group")
-        if message.HasField("group")
-        else None,
+        entity=_required_name(message.entity, f"{path}.entity"),
+        value=_value(message.value, f"{path}.value"),
+        role=_required_name(message.role, f"{path}.role") if message.HasField("role") else None,
+        group=_required_name(message.group, f"{path}.group") if message.HasField("group") else None,
     )
+
+
+def _event(message: events_pb2.Event) -> Event:
+    kind = message.WhichOneof("kind")
+    if kind == "user":
+        user = message.user
+        entities = user.entities
+        return UserUttered(
+            intent=_required_name(user.intent, "user.intent"),
+            entities=tuple(_entity(entity, i) for i, entity in enumerate(entities))
+            if entities
+            else (),
+        )
+    if kind == "action":
+        return ActionExecuted(_required_name(message.action.name, "action.name"))
+    if kind == "slot":
+        return SlotSet(
+            name=_required_name(message.slot.name, "slot.name"),
+            value=_value(message.slot.value, "slot.value"),
+        )
+    if kind == "active_loop":
+        return ActiveLoop(message.active_loop.name or None)
+    raise _FieldError("", "no event kind set (expected user, action, slot or active_loop)")
 
 
 def event_from_proto(message: events_pb2.Event, field: str) -> Event:
     """One domain event; ``field`` is the path of ``message`` used in errors."""
-    kind = message.WhichOneof("kind")
-    if kind == "user":
-        user = message.user
-        return UserUttered(
-            intent=_required_name(user.intent, f"{field}.user.intent"),
-            entities=tuple(
-                _entity(entity, f"{field}.user.entities[{i}]")
-                for i, entity in enumerate(user.entities)
-            ),
-        )
-    if kind == "action":
-        return ActionExecuted(_required_name(message.action.name, f"{field}.action.name"))
-    if kind == "slot":
-        return SlotSet(
-            name=_required_name(message.slot.name, f"{field}.slot.name"),
-            value=value_to_python(message.slot.value, f"{field}.slot.value"),
-        )
-    if kind == "active_loop":
-        return ActiveLoop(message.active_loop.name or None)
-    raise InvalidRequestError(
-        field, "no event kind set (expected user, action, slot or active_loop)"
-    )
+    try:
+        return _event(message)
+    except _FieldError as e:
+        raise InvalidRequestError(f"{field}.{e.path}" if e.path else field, e.reason) from None
 
 
 def conversation_from_proto(
     message: events_pb2.Conversation, *, max_events: int, field: str = "conversation"
 ) -> list[Event]:
     """The domain events of a conversation, refusing more than ``max_events``."""
-    count = len(message.events)
+    events = message.events
+    count = len(events)
     if count > max_events:
         raise InvalidRequestError(
             f"{field}.events", f"{count} events, at most {max_events} are allowed"
         )
-    return [event_from_proto(e, f"{field}.events[{i}]") for i, e in enumerate(message.events)]
+    converted: list[Event] = []
+    try:
+        for message_event in events:
+            converted.append(_event(message_event))
+    except _FieldError as e:
+        path = f"{field}.events[{len(converted)}]"
+        raise InvalidRequestError(f"{path}.{e.path}" if e.path else path, e.reason) from None
+    return converted
 
 
 def event_to_proto(event: Event) -> events_pb2.Event:

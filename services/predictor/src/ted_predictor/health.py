@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable
 
 from grpc_health.v1 import health, health_pb2
@@ -15,34 +16,41 @@ def model_service_name(model: str) -> str:
 
 
 class HealthReporter:
-    """Keeps the health servicer in line with the model manager."""
+    """Keeps the health servicer in line with the model manager.
 
-    def __init__(self) -> None:
-        self.servicer = health.HealthServicer(experimental_non_blocking=True)
-        self._set("", False)
-        self._set(SERVICE_NAME, False)
+    The servicer lives on the server's event loop; ``update`` and ``shutting_down`` may be
+    called from any other thread and return once the new statuses are in place.
+    """
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self.servicer = health.aio.HealthServicer()
         self._stopping = False
+        self._apply([("", False), (SERVICE_NAME, False)])
 
-    def _set(self, service: str, serving: bool) -> None:
-        status = (
-            health_pb2.HealthCheckResponse.SERVING
-            if serving
-            else health_pb2.HealthCheckResponse.NOT_SERVING
-        )
-        self.servicer.set(service, status)
+    def _apply(self, statuses: list[tuple[str, bool]]) -> None:
+        async def set_all() -> None:
+            for service, serving in statuses:
+                await self.servicer.set(
+                    service,
+                    health_pb2.HealthCheckResponse.SERVING
+                    if serving
+                    else health_pb2.HealthCheckResponse.NOT_SERVING,
+                )
+
+        asyncio.run_coroutine_threadsafe(set_all(), self._loop).result(timeout=30)
 
     def update(self, models: Iterable[tuple[str, bool]]) -> None:
         """``models`` yields (name, has a serving version)."""
         if self._stopping:
             return
-        any_serving = False
-        for name, serving in models:
-            self._set(model_service_name(name), serving)
-            any_serving = any_serving or serving
-        self._set("", any_serving)
-        self._set(SERVICE_NAME, any_serving)
+        statuses = [(model_service_name(name), serving) for name, serving in models]
+        any_serving = any(serving for _, serving in statuses)
+        self._apply([*statuses, ("", any_serving), (SERVICE_NAME, any_serving)])
 
     def shutting_down(self) -> None:
         """Every service NOT_SERVING from now on, so balancers drain this instance."""
         self._stopping = True
-        self.servicer.enter_graceful_shutdown()
+        asyncio.run_coroutine_threadsafe(
+            self.servicer.enter_graceful_shutdown(), self._loop
+        ).result(timeout=30)

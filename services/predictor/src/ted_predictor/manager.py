@@ -230,7 +230,7 @@ class ModelManager:
 
     def _unload(self, served: ServedVersion) -> None:
         if served.batcher is not None:
-            served.batcher.close()
+            served.batcher.close(timeout=30)
         release(served.loaded)
 
     def _archive_stamp(self, name: str, version: int) -> Any:

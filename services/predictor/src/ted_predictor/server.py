@@ -8,6 +8,7 @@ model. ``serve(config)`` does all of it and stops on SIGTERM or SIGINT.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import signal
 import threading
@@ -34,43 +35,83 @@ def open_store(config: PredictorConfig) -> Any:
     return ModelStore(config.store)
 
 
+class _LoopThread:
+    """An asyncio event loop running in its own thread, for the grpc.aio server.
+
+    The asyncio server was chosen by measurement (tools/bench/predictor_load.py and
+    grpc_server_model.py): with dynamic batching, one loop handing whole batches to a model
+    thread beats a thread per in-flight call, whose hand-offs of the GIL cost more than the
+    model itself at concurrency 64.
+    """
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._run, name="grpc-loop", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self.loop)
+        self.loop.run_forever()
+
+    def call(self, coroutine: Any, timeout: float | None = None) -> Any:
+        """Run ``coroutine`` on the loop and wait for its result."""
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout)
+
+    def close(self) -> None:
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self._thread.join(timeout=30)
+        if not self.loop.is_running():
+            self.loop.close()
+
+
 class PredictorServer:
     """A predictor: the gRPC server with its model manager and metrics endpoint."""
 
     def __init__(self, config: PredictorConfig, store: Any | None = None) -> None:
         self.config = config
         self.metrics = PredictorMetrics()
-        self.health = HealthReporter()
-        self.manager = ModelManager(
-            store if store is not None else open_store(config),
-            config,
-            self.metrics,
-            on_change=self._update_health,
-        )
+        self._loop = _LoopThread()
+        try:
+            self.health = HealthReporter(self._loop.loop)
+            self.manager = ModelManager(
+                store if store is not None else open_store(config),
+                config,
+                self.metrics,
+                on_change=self._update_health,
+            )
+            self._model_threads = futures.ThreadPoolExecutor(
+                max_workers=config.max_workers, thread_name_prefix="model"
+            )
+            self.grpc_server, self.port = self._loop.call(self._create())
+        except BaseException:
+            self._loop.close()
+            raise
+        self.metrics_port: int | None = None
+        self._stopped = threading.Event()
+
+    async def _create(self) -> tuple[grpc.aio.Server, int]:
+        """The aio server must be created on its loop."""
         options = [
-            ("grpc.max_receive_message_length", config.limits.max_message_bytes),
-            ("grpc.max_send_message_length", config.limits.max_message_bytes),
+            ("grpc.max_receive_message_length", self.config.limits.max_message_bytes),
+            ("grpc.max_send_message_length", self.config.limits.max_message_bytes),
             ("grpc.so_reuseport", 0),
         ]
-        self.grpc_server = grpc.server(
-            futures.ThreadPoolExecutor(max_workers=config.max_workers, thread_name_prefix="rpc"),
-            options=options,
-        )
-        add_to_server(PredictorServicer(self.manager, config, self.metrics), self.grpc_server)
-        health_pb2_grpc.add_HealthServicer_to_server(self.health.servicer, self.grpc_server)
+        server = grpc.aio.server(options=options)
+        servicer = PredictorServicer(self.manager, self.config, self.metrics, self._model_threads)
+        add_to_server(servicer, server)
+        health_pb2_grpc.add_HealthServicer_to_server(self.health.servicer, server)
         reflection.enable_server_reflection(
             (
                 predictor_pb2.DESCRIPTOR.services_by_name["PredictorService"].full_name,
                 health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
                 reflection.SERVICE_NAME,
             ),
-            self.grpc_server,
+            server,
         )
-        self.port = self.grpc_server.add_insecure_port(f"{config.host}:{config.port}")
-        if self.port == 0:
-            raise OSError(f"cannot bind {config.host}:{config.port}")
-        self.metrics_port: int | None = None
-        self._stopped = threading.Event()
+        port = server.add_insecure_port(f"{self.config.host}:{self.config.port}")
+        if port == 0:
+            raise OSError(f"cannot bind {self.config.host}:{self.config.port}")
+        return server, port
 
     def _update_health(self) -> None:
         self.health.update(
@@ -80,7 +121,7 @@ class PredictorServer:
     def start(self) -> None:
         if self.config.metrics_port is not None:
             self.metrics_port = self.metrics.serve_http(self.config.host, self.config.metrics_port)
-        self.grpc_server.start()
+        self._loop.call(self.grpc_server.start())
         self.manager.start()
         logger.info(
             "predictor listening",
@@ -99,8 +140,10 @@ class PredictorServer:
         grace = self.config.shutdown_grace_s if grace is None else grace
         logger.info("predictor stopping", extra={"grace_s": grace})
         self.health.shutting_down()
-        self.grpc_server.stop(grace).wait()
+        self._loop.call(self.grpc_server.stop(grace))
         self.manager.stop()
+        self._model_threads.shutdown(wait=True)
+        self._loop.close()
         self.metrics.close()
         self._stopped.set()
         logger.info("predictor stopped")

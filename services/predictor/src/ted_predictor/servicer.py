@@ -1,12 +1,18 @@
 """PredictorService: translate messages to domain events, ask the model manager, reply.
 
-No status codes are chosen here: errors are raised and mapped in :mod:`ted_predictor.status`.
+The methods are coroutines on the server's event loop (grpc.aio); model calls run on model
+threads (the version's batcher, or a small pool for unbatched calls), so the loop only
+parses, routes and answers. No status codes are chosen here: errors are raised and mapped in
+:mod:`ted_predictor.status`.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
+from concurrent.futures import Executor
+from typing import TypeVar
 
 import grpc
 from google.protobuf.message import Message
@@ -24,6 +30,8 @@ from ted_predictor.status import ConversationError, RequestDeadlineError, rpc_me
 from ted_protos.ted.v1 import predictor_pb2, predictor_pb2_grpc
 
 logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 _STATES = {
     VersionState.LOADING: predictor_pb2.MODEL_VERSION_STATE_LOADING,
@@ -63,7 +71,7 @@ def _scores(ranked: Ranked, top_k: int) -> list[predictor_pb2.ActionScore]:
     return [predictor_pb2.ActionScore(action=a, confidence=float(c)) for a, c in ranking]
 
 
-def _remaining(context: grpc.ServicerContext) -> float | None:
+def _remaining(context: grpc.aio.ServicerContext) -> float | None:
     remaining = context.time_remaining()
     if remaining is None or remaining > 1e8:  # no deadline set
         return None
@@ -72,20 +80,46 @@ def _remaining(context: grpc.ServicerContext) -> float | None:
     return float(remaining)
 
 
+async def _within(awaitable: Awaitable[T], timeout: float | None) -> T:
+    """``awaitable``'s result, or DEADLINE_EXCEEDED when the client's deadline passes first
+    (the pending request is cancelled, so no batch runs it)."""
+    if timeout is None:
+        return await awaitable
+    try:
+        return await asyncio.wait_for(awaitable, timeout)
+    except TimeoutError as e:
+        raise RequestDeadlineError("deadline exceeded while waiting for the model") from e
+
+
 class PredictorServicer(predictor_pb2_grpc.PredictorServiceServicer):
     def __init__(
-        self, manager: ModelManager, config: PredictorConfig, metrics: PredictorMetrics
+        self,
+        manager: ModelManager,
+        config: PredictorConfig,
+        metrics: PredictorMetrics,
+        model_threads: Executor,
     ) -> None:
         self._manager = manager
         self._config = config
         self.metrics = metrics
+        self._model_threads = model_threads  # unbatched model calls
+
+    async def _predict_unbatched(
+        self, served: ServedVersion, conversations: Sequence[Sequence[Event]], top_k: int | None
+    ) -> list[Ranked]:
+        loop = asyncio.get_running_loop()
+        return list(
+            await loop.run_in_executor(
+                self._model_threads, served.model.predict_batch, conversations, top_k
+            )
+        )
 
     def _resolved(self, served: ServedVersion) -> predictor_pb2.ResolvedModel:
         return predictor_pb2.ResolvedModel(name=served.name, version=served.version)
 
     @rpc_method("Predict", predictor_pb2.PredictRequest)
-    def Predict(
-        self, request: predictor_pb2.PredictRequest, context: grpc.ServicerContext
+    async def Predict(
+        self, request: predictor_pb2.PredictRequest, context: grpc.aio.ServicerContext
     ) -> predictor_pb2.PredictResponse:
         top_k = _check_top_k(request.top_k)
         name, version, alias = _spec(request.model_spec)
@@ -93,35 +127,33 @@ class PredictorServicer(predictor_pb2_grpc.PredictorServiceServicer):
             request.conversation, max_events=self._config.limits.max_events
         )
         served = self._manager.resolve(name, version, alias)
-        ranked = self._run_one(served, events, top_k or None, context)
+        ranked = await self._run_one(served, events, top_k or None, context)
         return predictor_pb2.PredictResponse(
             model=self._resolved(served), ranking=_scores(ranked, top_k)
         )
 
-    def _run_one(
+    async def _run_one(
         self,
         served: ServedVersion,
         events: Sequence[Event],
         top_k: int | None,
-        context: grpc.ServicerContext,
+        context: grpc.aio.ServicerContext,
     ) -> Ranked:
         timeout = _remaining(context)
-        if served.batcher is None:
-            self.metrics.batch_size.labels(model=served.name).observe(1)
-            return served.model.predict_batch([events], top_k)[0]
+        batcher = served.batcher
         try:
-            future = served.batcher.submit(events, top_k)
-        except BatcherClosedError:  # the version was unloaded after this request resolved it
-            return served.model.predict_batch([events], top_k)[0]
-        try:
-            return future.result(timeout=timeout)
-        except TimeoutError as e:
-            future.cancel()
-            raise RequestDeadlineError("deadline exceeded while waiting for the model") from e
+            if batcher is None or batcher.closed:  # batching off, or the version just unloaded
+                if batcher is None:
+                    self.metrics.batch_size.labels(model=served.name).observe(1)
+                results = self._predict_unbatched(served, [events], top_k)
+                return (await _within(results, timeout))[0]
+            return await _within(batcher.submit(events, top_k), timeout)
+        except BatcherClosedError:
+            return (await self._predict_unbatched(served, [events], top_k))[0]
 
     @rpc_method("PredictBatch", predictor_pb2.PredictBatchRequest)
-    def PredictBatch(
-        self, request: predictor_pb2.PredictBatchRequest, context: grpc.ServicerContext
+    async def PredictBatch(
+        self, request: predictor_pb2.PredictBatchRequest, context: grpc.aio.ServicerContext
     ) -> predictor_pb2.PredictBatchResponse:
         top_k = _check_top_k(request.top_k)
         name, version, alias = _spec(request.model_spec)
@@ -142,9 +174,11 @@ class PredictorServicer(predictor_pb2_grpc.PredictorServiceServicer):
         if conversations:
             self.metrics.batch_size.labels(model=served.name).observe(len(conversations))
             try:
-                results = list(served.model.predict_batch(conversations, top_k or None))
+                results = await self._predict_unbatched(served, conversations, top_k or None)
             except Exception as batch_error:
-                self._locate_failure(served, conversations, batch_error)
+                await asyncio.get_running_loop().run_in_executor(
+                    self._model_threads, self._locate_failure, served, conversations, batch_error
+                )
         return predictor_pb2.PredictBatchResponse(
             model=self._resolved(served),
             rankings=[predictor_pb2.Ranking(actions=_scores(r, top_k)) for r in results],
@@ -167,8 +201,8 @@ class PredictorServicer(predictor_pb2_grpc.PredictorServiceServicer):
         raise error
 
     @rpc_method("GetModelStatus", predictor_pb2.GetModelStatusRequest)
-    def GetModelStatus(
-        self, request: predictor_pb2.GetModelStatusRequest, context: grpc.ServicerContext
+    async def GetModelStatus(
+        self, request: predictor_pb2.GetModelStatusRequest, context: grpc.aio.ServicerContext
     ) -> predictor_pb2.GetModelStatusResponse:
         name, version, alias = _spec(request.model_spec, name_required=False)
         if not name and (version is not None or alias is not None):
@@ -195,8 +229,8 @@ class PredictorServicer(predictor_pb2_grpc.PredictorServiceServicer):
         return response
 
     @rpc_method("ListModels", predictor_pb2.ListModelsRequest)
-    def ListModels(
-        self, request: predictor_pb2.ListModelsRequest, context: grpc.ServicerContext
+    async def ListModels(
+        self, request: predictor_pb2.ListModelsRequest, context: grpc.aio.ServicerContext
     ) -> predictor_pb2.ListModelsResponse:
         response = predictor_pb2.ListModelsResponse()
         for summary in self._manager.summaries():
@@ -216,7 +250,7 @@ def _serialize(message: Message) -> bytes:
     return message.SerializeToString()
 
 
-def add_to_server(servicer: PredictorServicer, server: grpc.Server) -> None:
+def add_to_server(servicer: PredictorServicer, server: grpc.aio.Server) -> None:
     """Register the service with requests left as bytes: the servicer parses them itself
     (grpc would answer INTERNAL for a message that does not parse)."""
     handlers = {

@@ -11,7 +11,8 @@ from __future__ import annotations
 import functools
 import logging
 import time
-from collections.abc import Callable
+from asyncio import CancelledError as LoopCancelledError
+from collections.abc import Awaitable, Callable
 from concurrent.futures import CancelledError
 from typing import Any, TypeVar
 
@@ -90,12 +91,12 @@ def status_for(
         return grpc.StatusCode.UNAVAILABLE, str(error)
     if isinstance(error, RequestDeadlineError):
         return grpc.StatusCode.DEADLINE_EXCEEDED, str(error) or "deadline exceeded"
-    if isinstance(error, CancelledError):
+    if isinstance(error, (CancelledError, LoopCancelledError)):
         return grpc.StatusCode.CANCELLED, "request cancelled"
     return grpc.StatusCode.INTERNAL, "internal error (logged by the server)"
 
 
-Handler = Callable[[Any, Any, grpc.ServicerContext], Any]
+Handler = Callable[[Any, Any, grpc.aio.ServicerContext], Awaitable[Any]]
 
 
 def parse_request(request: Any, request_type: type[Message]) -> Any:
@@ -118,13 +119,13 @@ def rpc_method(method: str, request_type: type[Message]) -> Callable[[Handler], 
 
     def decorate(func: Handler) -> Handler:
         @functools.wraps(func)
-        def wrapper(self: Any, request: Any, context: grpc.ServicerContext) -> Any:
+        async def wrapper(self: Any, request: Any, context: grpc.aio.ServicerContext) -> Any:
             metrics: PredictorMetrics = self.metrics
             started = time.perf_counter()
             code = grpc.StatusCode.OK
             message = ""
             try:
-                return func(self, parse_request(request, request_type), context)
+                return await func(self, parse_request(request, request_type), context)
             except Exception as e:
                 code, message = status_for(e)
                 if code is grpc.StatusCode.INTERNAL:
@@ -133,7 +134,7 @@ def rpc_method(method: str, request_type: type[Message]) -> Callable[[Handler], 
                     logger.debug("%s refused: %s %s", method, code.name, message)
             finally:
                 metrics.observe_rpc(method, code.name, time.perf_counter() - started)
-            context.abort(code, message)  # raises; outside the try so it is not caught above
+            await context.abort(code, message)  # raises; outside the try: not caught above
 
         return wrapper
 

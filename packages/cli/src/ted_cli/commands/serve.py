@@ -64,7 +64,12 @@ def _add_predictor(servers: Any) -> None:
     p.add_argument("--batch-workers", type=int, default=1, help="model threads per served version")
     p.add_argument("--max-events", type=int, default=1000, help="events per conversation")
     p.add_argument("--max-message-bytes", type=int, default=4 * 1024 * 1024)
-    p.add_argument("--workers", type=int, default=64, help="gRPC worker threads")
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=4,
+        help="threads for model calls that are not batched (PredictBatch, --no-batching)",
+    )
     p.add_argument("--grace", type=float, default=10.0, help="seconds to drain on shutdown")
     p.add_argument("--log-format", choices=("json", "text"), default="json")
     p.set_defaults(func=run_predictor)
