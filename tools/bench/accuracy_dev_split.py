@@ -105,6 +105,14 @@ def main() -> int:
         help="override a TEDPolicy config key (VALUE parsed as YAML), e.g. --set batch_size=32",
     )
     parser.add_argument(
+        "--seeds",
+        type=int,
+        nargs="+",
+        default=None,
+        help="random_seed values to train with (default: the config's 2019); training is "
+        "deterministic per seed, so the spread over seeds is the noise of one figure",
+    )
+    parser.add_argument(
         "--result-name",
         default="accuracy_dev_split",
         help="results/<NAME>.json to write (keeps the default figures when trying settings)",
@@ -124,13 +132,17 @@ def main() -> int:
         n_train, n_dev = write_split(source, project)
         print(f"split: {n_train} training stories, {n_dev} held out (every fifth)")
         for mh in args.max_history:
-            results.append(evaluate(project, mh, args.epochs, extra))
-            r = results[-1]
-            print(
-                f"max_history {mh}: dev {r['dev']['action_accuracy']:.4f} excl. listen, "
-                f"{r['dev']['action_accuracy_with_listen']:.4f} incl.; "
-                f"trained in {r['train_s']:.0f} s"
-            )
+            for seed in args.seeds or [None]:
+                settings = extra if seed is None else {**extra, "random_seed": seed}
+                results.append(evaluate(project, mh, args.epochs, settings))
+                r = results[-1]
+                r["random_seed"] = seed if seed is not None else 2019
+                print(
+                    f"max_history {mh} seed {r['random_seed']}: dev "
+                    f"{r['dev']['action_accuracy']:.4f} excl. listen, "
+                    f"{r['dev']['action_accuracy_with_listen']:.4f} incl.; "
+                    f"trained in {r['train_s']:.0f} s"
+                )
 
     rows = []
     for r in results:
@@ -138,6 +150,7 @@ def main() -> int:
         rows.append(
             [
                 r["max_history"],
+                r["random_seed"],
                 r["dev"]["action_accuracy"],
                 r["dev"]["action_accuracy_with_listen"],
                 r["dev"]["f1_weighted"],
@@ -153,6 +166,7 @@ def main() -> int:
         rows,
         [
             "max_history",
+            "seed",
             "dev acc excl listen",
             "dev acc incl listen",
             "dev F1 w.",
@@ -163,6 +177,20 @@ def main() -> int:
             "Rasa test-split incl",
         ],
     )
+    means = {}
+    for mh in args.max_history:
+        values = [r["dev"]["action_accuracy"] for r in results if r["max_history"] == mh]
+        means[str(mh)] = {
+            "dev_action_accuracy_mean": sum(values) / len(values),
+            "dev_action_accuracy_min": min(values),
+            "dev_action_accuracy_max": max(values),
+            "seeds": len(values),
+        }
+        if len(values) > 1:
+            print(
+                f"max_history {mh}: mean dev accuracy excl. listen {sum(values) / len(values):.4f}"
+                f" over {len(values)} seeds (min {min(values):.4f}, max {max(values):.4f})"
+            )
     benchlib.write_result(
         args.result_name,
         {
@@ -171,6 +199,7 @@ def main() -> int:
             "train_stories": n_train,
             "dev_stories": n_dev,
             "results": results,
+            "over_seeds": means,
         },
     )
     return 0
