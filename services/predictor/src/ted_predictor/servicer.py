@@ -140,15 +140,13 @@ class PredictorServicer(predictor_pb2_grpc.PredictorServiceServicer):
         context: grpc.aio.ServicerContext,
     ) -> Ranked:
         timeout = _remaining(context)
-        batcher = served.batcher
+        if served.batcher is None:  # batching off
+            self.metrics.batch_size.labels(model=served.name).observe(1)
+            results = self._predict_unbatched(served, [events], top_k)
+            return (await _within(results, timeout))[0]
         try:
-            if batcher is None or batcher.closed:  # batching off, or the version just unloaded
-                if batcher is None:
-                    self.metrics.batch_size.labels(model=served.name).observe(1)
-                results = self._predict_unbatched(served, [events], top_k)
-                return (await _within(results, timeout))[0]
-            return await _within(batcher.submit(events, top_k), timeout)
-        except BatcherClosedError:
+            return await _within(served.batcher.submit(events, top_k), timeout)
+        except BatcherClosedError:  # the version was unloaded after this request resolved it
             return (await self._predict_unbatched(served, [events], top_k))[0]
 
     @rpc_method("PredictBatch", predictor_pb2.PredictBatchRequest)
