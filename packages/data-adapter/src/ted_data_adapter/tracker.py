@@ -8,6 +8,7 @@ as Rasa featurizes them), the previous action, the slot features and the active 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import chain
 from typing import Any
 
 from ted_data_adapter.errors import UnknownSymbolError
@@ -114,7 +115,7 @@ class Replayer:
         prev_action = -1
         loop = -1
         slot_features = list(self.initial_features)
-        slots_key = tuple(x for f in slot_features for x in f)
+        slots_key = tuple(chain.from_iterable(slot_features))
         states: list[StateKey] = []
         labels: list[int] = []
 
@@ -148,7 +149,7 @@ class Replayer:
                         slot_features[position] = encoded
                         changed = True
                 if changed:
-                    slots_key = tuple(x for f in slot_features for x in f)
+                    slots_key = tuple(chain.from_iterable(slot_features))
             elif isinstance(event, SlotSet):
                 slot_at = self.slot_position.get(event.name)
                 if slot_at is None:
@@ -159,7 +160,7 @@ class Replayer:
                 encoded = tuple(slot.encode(event.value))
                 if encoded != slot_features[slot_at]:
                     slot_features[slot_at] = encoded
-                    slots_key = tuple(x for f in slot_features for x in f)
+                    slots_key = tuple(chain.from_iterable(slot_features))
             elif isinstance(event, ActiveLoop):
                 if event.name is None:
                     loop = -1
