@@ -4,9 +4,12 @@ Requests wait on the server's event loop; a drain task takes what is queued (up 
 ``max_batch_size``, after waiting at most ``timeout_s`` for more) and runs it on a model
 thread, so the loop keeps accepting requests while the model works and the next batch is
 whatever arrived meanwhile. Only the model call leaves the loop: one thread hand-off per
-batch instead of one per request. A request whose client gave up before its batch started
-is skipped. If a batch fails (one conversation names an unknown intent, say), the bad one is
-taken out and the rest rerun, so only the bad request gets the error.
+batch instead of one per request. A request whose client gave up (gRPC cancelled it) or
+whose deadline passed before its batch started is skipped, the latter answered with
+:class:`RequestDeadlineError`; deadlines are checked once per batch rather than with a timer
+per request, which cost more than the model at high load. If a batch fails (one
+conversation names an unknown intent, say), the bad one is taken out and the rest rerun, so
+only the bad request gets the error.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from concurrent.futures import ThreadPoolExecutor
 from ted_data_adapter.errors import UnknownSymbolError
 from ted_data_adapter.events import Event
 from ted_predictor.config import BatchingConfig
-from ted_predictor.errors import find_cause
+from ted_predictor.errors import RequestDeadlineError, find_cause
 from ted_predictor.loading import Ranked, ServableModel
 
 logger = logging.getLogger(__name__)
@@ -30,14 +33,19 @@ Outcome = tuple[Ranked | None, BaseException | None]
 
 
 class _Item:
-    __slots__ = ("events", "future", "top_k")
+    __slots__ = ("deadline", "events", "future", "top_k")
 
     def __init__(
-        self, events: Sequence[Event], top_k: int | None, future: asyncio.Future[Ranked]
+        self,
+        events: Sequence[Event],
+        top_k: int | None,
+        future: asyncio.Future[Ranked],
+        deadline: float | None,
     ) -> None:
         self.events = events
         self.top_k = top_k
         self.future = future
+        self.deadline = deadline  # loop time, None: no deadline
 
 
 class BatcherClosedError(RuntimeError):
@@ -73,14 +81,17 @@ class DynamicBatcher:
     def closed(self) -> bool:
         return self._closed
 
-    def submit(self, events: Sequence[Event], top_k: int | None = None) -> asyncio.Future[Ranked]:
+    def submit(
+        self, events: Sequence[Event], top_k: int | None = None, *, deadline: float | None = None
+    ) -> asyncio.Future[Ranked]:
         """Queue one conversation (on the server's loop); the future gets its ranking (at
-        least ``top_k`` actions, all when None) or the model's error. Cancelling the future
-        (a passed deadline) takes the request out of any batch not yet started."""
+        least ``top_k`` actions, all when None) or the model's error. A request still queued
+        at ``deadline`` (the loop's clock) fails with :class:`RequestDeadlineError`;
+        cancelling the future takes the request out of any batch not yet started."""
         if self._closed:
             raise BatcherClosedError("batcher is closed")
         loop = asyncio.get_running_loop()
-        item = _Item(events, top_k, loop.create_future())
+        item = _Item(events, top_k, loop.create_future(), deadline)
         self._pending.append(item)
         if self._draining < self._config.workers:
             self._draining += 1
@@ -96,12 +107,18 @@ class DynamicBatcher:
         self._idle.wait(timeout)
         self._executor.shutdown(wait=False)
 
-    def _take(self) -> list[_Item]:
+    def _take(self, now: float) -> list[_Item]:
         batch: list[_Item] = []
         while self._pending and len(batch) < self._config.max_batch_size:
             item = self._pending.popleft()
-            if not item.future.done():  # cancelled: the client's deadline passed
-                batch.append(item)
+            if item.future.done():  # cancelled: the client gave up
+                continue
+            if item.deadline is not None and item.deadline <= now:
+                item.future.set_exception(
+                    RequestDeadlineError("deadline exceeded while waiting for the model")
+                )
+                continue
+            batch.append(item)
         return batch
 
     async def _drain(self) -> None:
@@ -112,7 +129,7 @@ class DynamicBatcher:
                     await asyncio.sleep(self._config.timeout_s)
                 else:  # one loop turn: requests that already arrived join this batch
                     await asyncio.sleep(0)
-                batch = self._take()
+                batch = self._take(loop.time())
                 if not batch:
                     continue
                 if self._on_batch is not None:

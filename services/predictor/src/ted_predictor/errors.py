@@ -51,6 +51,10 @@ class ModelLoadError(PredictorError):
     """A model version could not be verified, unpacked, loaded or warmed."""
 
 
+class RequestDeadlineError(PredictorError):
+    """The client's deadline passed before the answer was ready."""
+
+
 class PredictorClientError(PredictorError):
     """A call from :class:`ted_predictor.client.PredictorClient` failed."""
 

@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import Executor
-from typing import TypeVar
 
 import grpc
 from google.protobuf.message import Message
@@ -22,16 +21,19 @@ from ted_data_adapter.events import Event
 from ted_predictor.batching import BatcherClosedError
 from ted_predictor.config import PredictorConfig
 from ted_predictor.convert import conversation_from_proto
-from ted_predictor.errors import InvalidRequestError, ModelNotFoundError, find_cause
+from ted_predictor.errors import (
+    InvalidRequestError,
+    ModelNotFoundError,
+    RequestDeadlineError,
+    find_cause,
+)
 from ted_predictor.loading import Ranked
 from ted_predictor.manager import ModelManager, ServedVersion, VersionState
 from ted_predictor.metrics import PredictorMetrics
-from ted_predictor.status import ConversationError, RequestDeadlineError, rpc_method
+from ted_predictor.status import ConversationError, rpc_method
 from ted_protos.ted.v1 import predictor_pb2, predictor_pb2_grpc
 
 logger = logging.getLogger(__name__)
-
-T = TypeVar("T")
 
 _STATES = {
     VersionState.LOADING: predictor_pb2.MODEL_VERSION_STATE_LOADING,
@@ -71,24 +73,18 @@ def _scores(ranked: Ranked, top_k: int) -> list[predictor_pb2.ActionScore]:
     return [predictor_pb2.ActionScore(action=a, confidence=float(c)) for a, c in ranking]
 
 
-def _remaining(context: grpc.aio.ServicerContext) -> float | None:
+def _deadline(context: grpc.aio.ServicerContext) -> float | None:
+    """The client's deadline on the loop's clock (None: no deadline); refuses a passed one.
+
+    No timer is armed per request: the batcher checks deadlines when it takes a batch and
+    gRPC cancels the handler of a call whose client gave up.
+    """
     remaining = context.time_remaining()
     if remaining is None or remaining > 1e8:  # no deadline set
         return None
     if remaining <= 0:
         raise RequestDeadlineError("deadline exceeded before the request was handled")
-    return float(remaining)
-
-
-async def _within(awaitable: Awaitable[T], timeout: float | None) -> T:
-    """``awaitable``'s result, or DEADLINE_EXCEEDED when the client's deadline passes first
-    (the pending request is cancelled, so no batch runs it)."""
-    if timeout is None:
-        return await awaitable
-    try:
-        return await asyncio.wait_for(awaitable, timeout)
-    except TimeoutError as e:
-        raise RequestDeadlineError("deadline exceeded while waiting for the model") from e
+    return asyncio.get_running_loop().time() + remaining
 
 
 class PredictorServicer(predictor_pb2_grpc.PredictorServiceServicer):
@@ -105,14 +101,20 @@ class PredictorServicer(predictor_pb2_grpc.PredictorServiceServicer):
         self._model_threads = model_threads  # unbatched model calls
 
     async def _predict_unbatched(
-        self, served: ServedVersion, conversations: Sequence[Sequence[Event]], top_k: int | None
+        self,
+        served: ServedVersion,
+        conversations: Sequence[Sequence[Event]],
+        top_k: int | None,
+        deadline: float | None = None,
     ) -> list[Ranked]:
         loop = asyncio.get_running_loop()
-        return list(
-            await loop.run_in_executor(
-                self._model_threads, served.model.predict_batch, conversations, top_k
-            )
-        )
+
+        def run() -> list[Ranked]:
+            if deadline is not None and loop.time() >= deadline:  # waited too long for a thread
+                raise RequestDeadlineError("deadline exceeded while waiting for the model")
+            return list(served.model.predict_batch(conversations, top_k))
+
+        return await loop.run_in_executor(self._model_threads, run)
 
     def _resolved(self, served: ServedVersion) -> predictor_pb2.ResolvedModel:
         return predictor_pb2.ResolvedModel(name=served.name, version=served.version)
@@ -139,15 +141,14 @@ class PredictorServicer(predictor_pb2_grpc.PredictorServiceServicer):
         top_k: int | None,
         context: grpc.aio.ServicerContext,
     ) -> Ranked:
-        timeout = _remaining(context)
+        deadline = _deadline(context)
         if served.batcher is None:  # batching off
             self.metrics.batch_size.labels(model=served.name).observe(1)
-            results = self._predict_unbatched(served, [events], top_k)
-            return (await _within(results, timeout))[0]
+            return (await self._predict_unbatched(served, [events], top_k, deadline))[0]
         try:
-            return await _within(served.batcher.submit(events, top_k), timeout)
+            return await served.batcher.submit(events, top_k, deadline=deadline)
         except BatcherClosedError:  # the version was unloaded after this request resolved it
-            return (await self._predict_unbatched(served, [events], top_k))[0]
+            return (await self._predict_unbatched(served, [events], top_k, deadline))[0]
 
     @rpc_method("PredictBatch", predictor_pb2.PredictBatchRequest)
     async def PredictBatch(
@@ -167,12 +168,14 @@ class PredictorServicer(predictor_pb2_grpc.PredictorServiceServicer):
             for i, c in enumerate(request.conversations)
         ]
         served = self._manager.resolve(name, version, alias)
-        _remaining(context)
+        deadline = _deadline(context)
         results: list[Ranked] = []
         if conversations:
             self.metrics.batch_size.labels(model=served.name).observe(len(conversations))
             try:
-                results = await self._predict_unbatched(served, conversations, top_k or None)
+                results = await self._predict_unbatched(
+                    served, conversations, top_k or None, deadline
+                )
             except Exception as batch_error:
                 await asyncio.get_running_loop().run_in_executor(
                     self._model_threads, self._locate_failure, served, conversations, batch_error

@@ -25,6 +25,7 @@ from ted_predictor.errors import (
     ModelLoadError,
     ModelNotFoundError,
     ModelUnavailableError,
+    RequestDeadlineError,
     find_cause,
 )
 from ted_predictor.metrics import PredictorMetrics
@@ -33,10 +34,6 @@ logger = logging.getLogger(__name__)
 
 Request = TypeVar("Request")
 Response = TypeVar("Response")
-
-
-class RequestDeadlineError(Exception):
-    """The client's deadline passed before the answer was ready."""
 
 
 class ConversationError(Exception):
