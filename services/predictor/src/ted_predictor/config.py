@@ -125,6 +125,10 @@ class PredictorConfig:
     )
     shutdown_grace_s: float = 10.0
     warmup: bool = True
+    # Server processes sharing the port (``serve`` only; ted_predictor.processes): one Python
+    # process is bound to one core by the interpreter lock.
+    processes: int = 1
+    reuse_port: bool = False  # bind with SO_REUSEPORT, so several servers share the port
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "store", Path(self.store))
@@ -136,5 +140,7 @@ class PredictorConfig:
             raise ConfigError(f"metrics port {self.metrics_port} out of range")
         if self.max_workers < 1:
             raise ConfigError("max_workers must be >= 1")
+        if not 1 <= self.processes <= 64:
+            raise ConfigError(f"processes must be between 1 and 64, got {self.processes}")
         if self.models is not None and not self.models:
             raise ConfigError("models: give at least one name, or None for every model")

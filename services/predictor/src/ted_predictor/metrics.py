@@ -1,4 +1,10 @@
-"""Prometheus metrics of one predictor, in its own registry, served over HTTP."""
+"""Prometheus metrics of one predictor, in its own registry, served over HTTP.
+
+With several server processes (:mod:`ted_predictor.processes`) every worker records into
+files under ``PROMETHEUS_MULTIPROC_DIR`` (prometheus_client's multiprocess mode, chosen when
+the worker imports it) and the supervising process serves their sum on one port; the loaded
+versions gauge then has a ``pid`` label per worker.
+"""
 
 from __future__ import annotations
 
@@ -40,7 +46,7 @@ class PredictorMetrics:
         )  # fmt: skip
         self.loaded_versions = Gauge(
             "ted_predictor_loaded_versions", "Model versions currently serving.",
-            ["model"], registry=r,
+            ["model"], registry=r, multiprocess_mode="liveall",
         )  # fmt: skip
         self.load_seconds = Histogram(
             "ted_predictor_model_load_seconds", "Time to verify, load and warm a version.",
@@ -83,3 +89,27 @@ class PredictorMetrics:
             self._http.shutdown()
             self._http.server_close()
             self._http = None
+
+
+class MultiProcessMetricsEndpoint:
+    """``/metrics`` of several worker processes, summed from their multiprocess files."""
+
+    def __init__(self, directory: str, host: str, port: int) -> None:
+        from prometheus_client import multiprocess
+
+        self.directory = directory
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry, path=directory)
+        self._http, _thread = start_http_server(port, addr=host, registry=registry)
+        self.port: int = self._http.server_address[1]
+        logger.info("metrics listening", extra={"host": host, "port": self.port})
+
+    def process_exited(self, pid: int) -> None:
+        """Drop the live gauges of a worker that is gone."""
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(pid, self.directory)
+
+    def close(self) -> None:
+        self._http.shutdown()
+        self._http.server_close()

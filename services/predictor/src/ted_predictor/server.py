@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import signal
 import threading
 from concurrent import futures
 from typing import Any
@@ -24,6 +23,7 @@ from ted_predictor.health import SERVICE_NAME, HealthReporter
 from ted_predictor.manager import ModelManager
 from ted_predictor.metrics import PredictorMetrics
 from ted_predictor.servicer import PredictorServicer, add_to_server
+from ted_predictor.signals import stop_on_signals
 from ted_protos.ted.v1 import predictor_pb2
 
 logger = logging.getLogger(__name__)
@@ -94,7 +94,7 @@ class PredictorServer:
         options = [
             ("grpc.max_receive_message_length", self.config.limits.max_message_bytes),
             ("grpc.max_send_message_length", self.config.limits.max_message_bytes),
-            ("grpc.so_reuseport", 0),
+            ("grpc.so_reuseport", 1 if self.config.reuse_port else 0),
         ]
         server = grpc.aio.server(options=options)
         servicer = PredictorServicer(self.manager, self.config, self.metrics, self._model_threads)
@@ -160,23 +160,25 @@ def create_server(
     return server, server.port
 
 
-def serve(config: PredictorConfig, *, ready: Any = None) -> None:
-    """Run a predictor until SIGTERM or SIGINT, then drain and stop."""
+def serve(config: PredictorConfig, *, ready: Any = None, logs: Any = None) -> None:
+    """Run a predictor until SIGTERM or SIGINT, then drain and stop.
+
+    With ``config.processes > 1`` a supervisor runs that many predictor processes on the
+    port (:mod:`ted_predictor.processes`; ``logs`` is their
+    :class:`~ted_predictor.processes.LogSetup`); ``ready`` then gets the supervisor.
+    """
+    if config.processes > 1:
+        from ted_predictor.processes import serve_processes
+
+        serve_processes(config, ready=ready, logs=logs)
+        return
     server, _port = create_server(config)
-    stop_requested = threading.Event()
-
-    def _on_signal(signum: int, _frame: Any) -> None:
-        logger.info("signal received", extra={"signal": signal.Signals(signum).name})
-        stop_requested.set()
-
-    previous = {sig: signal.signal(sig, _on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
-    try:
-        server.start()
-        if ready is not None:
-            ready(server)
-        while not stop_requested.wait(0.5):
-            pass
-    finally:
-        server.stop()
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+    with stop_on_signals() as stop:
+        try:
+            server.start()
+            if ready is not None:
+                ready(server)
+            while not stop.wait(0.5):
+                pass
+        finally:
+            server.stop()

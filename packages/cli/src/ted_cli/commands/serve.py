@@ -70,6 +70,13 @@ def _add_predictor(servers: Any) -> None:
         default=4,
         help="threads for model calls that are not batched (PredictBatch, --no-batching)",
     )
+    p.add_argument(
+        "--processes",
+        type=int,
+        default=1,
+        help="server processes sharing the port (SO_REUSEPORT), each with its own models; "
+        "one Python process uses about one core",
+    )
     p.add_argument("--grace", type=float, default=10.0, help="seconds to drain on shutdown")
     p.add_argument("--log-format", choices=("json", "text"), default="json")
     p.set_defaults(func=run_predictor)
@@ -145,6 +152,7 @@ def _predictor_config(args: argparse.Namespace) -> Any:
         limits=Limits(max_message_bytes=args.max_message_bytes, max_events=args.max_events),
         max_workers=args.workers,
         shutdown_grace_s=args.grace,
+        processes=args.processes,
     )
 
 
@@ -152,6 +160,7 @@ def run_predictor(args: argparse.Namespace) -> int:
     try:
         from ted_predictor.errors import PredictorError
         from ted_predictor.logs import configure_json_logging
+        from ted_predictor.processes import LogSetup
         from ted_predictor.server import serve
     except ImportError as e:
         raise CliError(f"the predictor is not installed ({e}); install ted-cli[serve]") from e
@@ -169,10 +178,13 @@ def run_predictor(args: argparse.Namespace) -> int:
 
     def ready(server: Any) -> None:
         metrics = f", metrics on port {server.metrics_port}" if server.metrics_port else ""
-        print(f"predictor listening on {config.host}:{server.port}{metrics}", flush=True)
+        processes = f", {config.processes} processes" if config.processes > 1 else ""
+        print(f"predictor listening on {config.host}:{server.port}{metrics}{processes}", flush=True)
 
     try:
-        serve(config, ready=ready)
+        serve(config, ready=ready, logs=LogSetup(level=level, json=args.log_format == "json"))
+    except PredictorError as e:
+        raise CliError(f"cannot start the predictor: {e}") from e
     except OSError as e:
         raise CliError(f"cannot start the predictor: {e}") from e
     print("predictor stopped", file=sys.stderr, flush=True)
