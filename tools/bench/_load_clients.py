@@ -2,7 +2,10 @@
 
 Both send the same pre-serialized Predict requests back to back and time each call from
 send to parsed answer; a measurement ends after ``duration`` seconds or ``max_requests``
-answers, whichever comes first.
+answers, whichever comes first. The callers share ``connections`` channels, each its own
+TCP connection (a local subchannel pool), round robin: independent clients each have their
+own connection, and a server with several processes on one port (SO_REUSEPORT) spreads
+connections, not calls, over its processes.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import grpc
 from ted_protos.ted.v1 import predictor_pb2
 
 PREDICT = "/ted.v1.PredictorService/Predict"
+_OWN_CONNECTION = [("grpc.use_local_subchannel_pool", 1)]
 
 
 def _summary(
@@ -35,18 +39,35 @@ def _summary(
     }
 
 
+def _predict_stubs(channels: list[Any]) -> list[Any]:
+    """A Predict callable per channel, sending bytes and parsing the answer."""
+    return [
+        channel.unary_unary(
+            PREDICT,
+            request_serializer=None,
+            response_deserializer=predictor_pb2.PredictResponse.FromString,
+        )
+        for channel in channels
+    ]
+
+
 def run_load_threads(
-    address: str, requests: list[bytes], concurrency: int, duration: float, max_requests: int
+    address: str,
+    requests: list[bytes],
+    concurrency: int,
+    duration: float,
+    max_requests: int,
+    connections: int = 1,
 ) -> dict[str, Any]:
-    """``concurrency`` blocking client threads on one channel."""
-    channel = grpc.insecure_channel(address)
-    predict = channel.unary_unary(
-        PREDICT,
-        request_serializer=None,
-        response_deserializer=predictor_pb2.PredictResponse.FromString,
-    )
-    for request in requests[:50]:  # warm the channel and the server
-        predict(request, timeout=30)
+    """``concurrency`` blocking client threads on ``connections`` channels."""
+    channels = [
+        grpc.insecure_channel(address, options=_OWN_CONNECTION)
+        for _ in range(max(1, min(connections, concurrency)))
+    ]
+    stubs = _predict_stubs(channels)
+    for predict in stubs:  # warm every connection and the server
+        for request in requests[:50]:
+            predict(request, timeout=30)
     latencies: list[list[float]] = [[] for _ in range(concurrency)]
     failures: list[str] = []
     versions: set[int] = set()
@@ -57,6 +78,7 @@ def run_load_threads(
 
     def caller(slot: int) -> None:
         own = latencies[slot]
+        predict = stubs[slot % len(stubs)]
         i = slot * 7919
         barrier.wait()
         while not stop.is_set():
@@ -86,21 +108,28 @@ def run_load_threads(
     for t in threads:
         t.join()
     elapsed = time.perf_counter() - started
-    channel.close()
+    for channel in channels:
+        channel.close()
     return _summary(latencies, failures, versions, elapsed)
 
 
 async def _load_async(
-    address: str, requests: list[bytes], concurrency: int, duration: float, max_requests: int
+    address: str,
+    requests: list[bytes],
+    concurrency: int,
+    duration: float,
+    max_requests: int,
+    connections: int,
 ) -> dict[str, Any]:
-    async with grpc.aio.insecure_channel(address) as channel:
-        predict = channel.unary_unary(
-            PREDICT,
-            request_serializer=None,
-            response_deserializer=predictor_pb2.PredictResponse.FromString,
-        )
-        for request in requests[:50]:  # warm the channel and the server
-            await predict(request, timeout=30)
+    channels = [
+        grpc.aio.insecure_channel(address, options=_OWN_CONNECTION)
+        for _ in range(max(1, min(connections, concurrency)))
+    ]
+    try:
+        stubs = _predict_stubs(channels)
+        for predict in stubs:  # warm every connection and the server
+            for request in requests[:50]:
+                await predict(request, timeout=30)
         latencies: list[list[float]] = [[] for _ in range(concurrency)]
         failures: list[str] = []
         versions: set[int] = set()
@@ -111,6 +140,7 @@ async def _load_async(
         async def caller(slot: int) -> None:
             nonlocal issued
             own = latencies[slot]
+            predict = stubs[slot % len(stubs)]
             i = slot * 7919
             while time.perf_counter() < end and (not max_requests or issued < max_requests):
                 issued += 1
@@ -127,14 +157,32 @@ async def _load_async(
 
         await asyncio.gather(*(caller(n) for n in range(concurrency)))
         elapsed = time.perf_counter() - started
+    finally:
+        for channel in channels:
+            await channel.close()
     return _summary(latencies, failures, versions, elapsed)
 
 
 def run_load_async(
-    address: str, requests: list[bytes], concurrency: int, duration: float, max_requests: int
+    address: str,
+    requests: list[bytes],
+    concurrency: int,
+    duration: float,
+    max_requests: int,
+    connections: int = 1,
 ) -> dict[str, Any]:
-    """``concurrency`` coroutines on one ``grpc.aio`` channel, each back-to-back."""
-    return asyncio.run(_load_async(address, requests, concurrency, duration, max_requests))
+    """``concurrency`` coroutines on ``connections`` ``grpc.aio`` channels, each back to
+    back."""
+    return asyncio.run(
+        _load_async(address, requests, concurrency, duration, max_requests, connections)
+    )
 
 
-CLIENTS = {"async": run_load_async, "thread": run_load_threads}
+def run_load_native(*args: Any, **kwargs: Any) -> dict[str, Any]:
+    """The C load generator (grpc_load.c), imported only when asked for."""
+    from _grpc_load import run_load_native as run
+
+    return run(*args, **kwargs)
+
+
+CLIENTS = {"async": run_load_async, "thread": run_load_threads, "native": run_load_native}

@@ -1,7 +1,10 @@
 """Load test of the gRPC predictor on loopback with a MultiWOZ-trained model.
 
-For batching on and off, starts ``ted serve predictor`` as its own process and measures
-Predict latency (p50/p99) and throughput at concurrency 1, 8 and 64 from this process.
+For batching on and off and for one or several server processes (``--processes 1,2``: the
+predictor's own ``--processes``, workers sharing the port), starts ``ted serve predictor`` as
+its own process and measures Predict latency (p50/p99) and throughput at concurrency 1, 8
+and 64 from this process. The callers use up to ``--connections`` connections (default 16,
+never more than there are callers), round robin.
 Client modes (``--client``): ``async`` (default) runs N coroutines on one ``grpc.aio``
 channel, each sending its next request as soon as the previous answer arrives; ``thread``
 runs N blocking client threads (at c=64 they contend for the GIL and take CPU from the
@@ -14,7 +17,8 @@ failed requests are counted and the p99 is put next to the steady-state p99.
 
     .venv/bin/python tools/bench/predictor_load.py [--store DIR --name NAME] [--epochs 3]
         [--duration 5] [--runs 3] [--concurrency 1,8,64] [--publish-every 3]
-        [--client async|thread|async,thread] [--max-requests N]
+        [--client async|thread|async,thread] [--max-requests N] [--processes 1,2]
+        [--connections 16]
 
 Without --store a model is trained once (few epochs; latency does not depend on accuracy)
 into tools/bench/results/predictor-store and reused by later runs.
@@ -92,10 +96,11 @@ def conversations(name: str, limit: int) -> list[predictor_pb2.PredictRequest]:
 class Server:
     """``ted serve predictor`` in its own process."""
 
-    def __init__(self, store: Path, batching: str, poll: float = 1.0) -> None:
+    def __init__(self, store: Path, batching: str, poll: float = 1.0, processes: int = 1) -> None:
         cmd = [
             benchlib.PYTHON, "-m", "ted_cli.main", "serve", "predictor", "--store", str(store),
             "--port", "0", "--poll-interval", str(poll), "--log-format", "text",
+            "--processes", str(processes),
         ]  # fmt: skip
         if batching == "off":
             cmd.append("--no-batching")
@@ -114,19 +119,26 @@ class Server:
             raise RuntimeError(f"predictor did not start: {line!r}")
         self.address = f"127.0.0.1:{match.group(1)}"
 
-    def wait_serving(self, request: predictor_pb2.PredictRequest, timeout: float = 300) -> None:
-        channel = grpc.insecure_channel(self.address)
-        stub = predictor_pb2_grpc.PredictorServiceStub(channel)
+    def wait_serving(
+        self, request: predictor_pb2.PredictRequest, timeout: float = 300, connections: int = 1
+    ) -> None:
+        """Until ``connections`` separate connections get answers (with several processes
+        each worker must have loaded the model)."""
         deadline = time.monotonic() + timeout
-        while True:
-            try:
-                stub.Predict(request, timeout=10)
-                break
-            except grpc.RpcError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.2)
-        channel.close()
+        for _ in range(connections):
+            channel = grpc.insecure_channel(
+                self.address, options=[("grpc.use_local_subchannel_pool", 1)]
+            )
+            stub = predictor_pb2_grpc.PredictorServiceStub(channel)
+            while True:
+                try:
+                    stub.Predict(request, timeout=10)
+                    break
+                except grpc.RpcError:
+                    if time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.2)
+            channel.close()
 
     def stop(self) -> None:
         self.proc.terminate()
@@ -141,10 +153,11 @@ def run_load(
     *,
     client: str = "async",
     max_requests: int = 0,
+    connections: int = 16,
 ) -> dict[str, Any]:
-    """``concurrency`` callers for ``duration`` seconds (or ``max_requests`` answers);
-    latency percentiles and throughput."""
-    return CLIENTS[client](address, requests, concurrency, duration, max_requests)
+    """``concurrency`` callers for ``duration`` seconds (or ``max_requests`` answers) on up
+    to ``connections`` connections; latency percentiles and throughput."""
+    return CLIENTS[client](address, requests, concurrency, duration, max_requests, connections)
 
 
 def _median(runs: list[dict[str, Any]]) -> dict[str, Any]:
@@ -204,6 +217,12 @@ def main() -> int:
         "--max-requests", type=int, default=0, help="stop a measurement after N answers (0: none)"
     )
     parser.add_argument(
+        "--processes", default="1", help="server process counts to compare, e.g. 1,2"
+    )
+    parser.add_argument(
+        "--connections", type=int, default=16, help="client connections (at most one per caller)"
+    )
+    parser.add_argument(
         "--batching",
         default="0ms,2ms,off",
         help="server modes to compare: off, or a batch timeout such as 0ms or 2ms, "
@@ -230,39 +249,45 @@ def main() -> int:
         "machine": benchlib.machine(),
         "conversations": len(requests),
         "clients": clients,
+        "connections": args.connections,
         "load_average_before": os.getloadavg(),
     }
+    process_counts = [int(p) for p in args.processes.split(",")]
     rows = []
     try:
         for mode in args.batching.split(","):
-            server = Server(store, mode)
-            try:
-                server.wait_serving(requests[0])
-                for c in levels:
-                    for client in clients:
-                        runs = [
-                            run_load(
-                                server.address,
-                                payloads,
-                                c,
-                                args.duration,
-                                client=client,
-                                max_requests=args.max_requests,
-                            )
-                            for _ in range(args.runs)
-                        ]
-                        cell = _median(runs)
-                        key = f"batching_{mode}/c{c}"
-                        results[key if len(clients) == 1 else f"{key}/{client}"] = cell
-                        row = [cell["p50_ms"], cell["p99_ms"], cell["per_s"], cell["failures"]]
-                        rows.append([mode, client, c, *row])
-            finally:
-                server.stop()
+            for processes in process_counts:
+                server = Server(store, mode, processes=processes)
+                try:
+                    server.wait_serving(requests[0], connections=4 * processes)
+                    for c in levels:
+                        for client in clients:
+                            runs = [
+                                run_load(
+                                    server.address,
+                                    payloads,
+                                    c,
+                                    args.duration,
+                                    client=client,
+                                    max_requests=args.max_requests,
+                                    connections=args.connections,
+                                )
+                                for _ in range(args.runs)
+                            ]
+                            cell = _median(runs)
+                            key = f"batching_{mode}/processes{processes}/c{c}"
+                            results[key if len(clients) == 1 else f"{key}/{client}"] = cell
+                            row = [cell["p50_ms"], cell["p99_ms"], cell["per_s"], cell["failures"]]
+                            rows.append([mode, processes, client, c, *row])
+                finally:
+                    server.stop()
         benchlib.print_table(
-            f"Predict on loopback, medians of {args.runs} x {args.duration:g} s",
+            f"Predict on loopback, medians of {args.runs} x {args.duration:g} s, "
+            f"up to {args.connections} connections",
             rows,
             [
                 "batching (timeout)",
+                "processes",
                 "client",
                 "concurrency",
                 "p50 ms",
@@ -273,42 +298,42 @@ def main() -> int:
         )
 
         reload_rows = []
-        server = Server(store, args.batching.split(",")[0], poll=0.5)
-        try:
-            server.wait_serving(requests[0])
-            for c in [c for c in levels if c > 1] or levels:
-                steady = run_load(
-                    server.address, payloads, c, args.reload_duration / 2, client=clients[0]
-                )
-                with Publisher(store, args.name, args.publish_every) as publisher:
-                    during = run_load(
-                        server.address, payloads, c, args.reload_duration, client=clients[0]
+        for processes in process_counts:
+            server = Server(store, args.batching.split(",")[0], poll=0.5, processes=processes)
+            try:
+                server.wait_serving(requests[0], connections=4 * processes)
+                for c in [c for c in levels if c > 1] or levels:
+                    load = {"client": clients[0], "connections": args.connections}
+                    steady = run_load(server.address, payloads, c, args.reload_duration / 2, **load)
+                    with Publisher(store, args.name, args.publish_every) as publisher:
+                        during = run_load(server.address, payloads, c, args.reload_duration, **load)
+                    results[f"reload/processes{processes}/c{c}"] = {
+                        "steady": steady,
+                        "during_reloads": during,
+                        "published": publisher.published,
+                    }
+                    reload_rows.append(
+                        [
+                            processes,
+                            c,
+                            len(publisher.published),
+                            ",".join(str(v) for v in during["versions"]),
+                            steady["p99_ms"],
+                            during["p99_ms"],
+                            during["p50_ms"],
+                            during["per_s"],
+                            during["failures"],
+                        ]
                     )
-                results[f"reload/c{c}"] = {
-                    "steady": steady,
-                    "during_reloads": during,
-                    "published": publisher.published,
-                }
-                reload_rows.append(
-                    [
-                        c,
-                        len(publisher.published),
-                        ",".join(str(v) for v in during["versions"]),
-                        steady["p99_ms"],
-                        during["p99_ms"],
-                        during["p50_ms"],
-                        during["per_s"],
-                        during["failures"],
-                    ]
-                )
-        finally:
-            server.stop()
+            finally:
+                server.stop()
         benchlib.print_table(
             f"Predict while a new version is published every {args.publish_every:g} s "
             f"({args.reload_duration:g} s, batching {args.batching.split(',')[0]}, "
             f"{clients[0]} client)",
             reload_rows,
             [
+                "processes",
                 "concurrency",
                 "published",
                 "versions answered",
