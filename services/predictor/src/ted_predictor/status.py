@@ -123,6 +123,9 @@ def rpc_method(method: str, request_type: type[Message]) -> Callable[[Handler], 
             message = ""
             try:
                 return await func(self, parse_request(request, request_type), context)
+            except LoopCancelledError:  # gRPC cancelled the call: the client gave up
+                code = grpc.StatusCode.CANCELLED
+                raise
             except Exception as e:
                 code, message = status_for(e)
                 if code is grpc.StatusCode.INTERNAL:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -75,7 +76,7 @@ def _add_predictor(servers: Any) -> None:
         type=int,
         default=1,
         help="server processes sharing the port (SO_REUSEPORT), each with its own models; "
-        "one Python process uses about one core",
+        "one Python process uses about one core; 0: one per available core",
     )
     p.add_argument("--grace", type=float, default=10.0, help="seconds to drain on shutdown")
     p.add_argument("--log-format", choices=("json", "text"), default="json")
@@ -152,7 +153,7 @@ def _predictor_config(args: argparse.Namespace) -> Any:
         limits=Limits(max_message_bytes=args.max_message_bytes, max_events=args.max_events),
         max_workers=args.workers,
         shutdown_grace_s=args.grace,
-        processes=args.processes,
+        processes=args.processes or len(os.sched_getaffinity(0)),
     )
 
 
