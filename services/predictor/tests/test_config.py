@@ -37,3 +37,7 @@ def test_config_refuses_nonsense(tmp_path: object) -> None:
         PredictorConfig(store=tmp_path, poll_interval_s=0)  # type: ignore[arg-type]
     with pytest.raises(ConfigError, match="max_batch_size"):
         BatchingConfig(max_batch_size=0)
+    with pytest.raises(ConfigError, match="switch interval"):
+        PredictorConfig(store=tmp_path, switch_interval_s=1.0)  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match="processes"):
+        PredictorConfig(store=tmp_path, processes=65)  # type: ignore[arg-type]

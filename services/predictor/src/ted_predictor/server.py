@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 import threading
 from concurrent import futures
 from typing import Any
@@ -170,8 +171,10 @@ def serve(config: PredictorConfig, *, ready: Any = None, logs: Any = None) -> No
     if config.processes > 1:
         from ted_predictor.processes import serve_processes
 
-        serve_processes(config, ready=ready, logs=logs)
+        serve_processes(config, ready=ready, logs=logs)  # each worker comes back here
         return
+    if config.switch_interval_s is not None:  # this process is the server's own
+        sys.setswitchinterval(config.switch_interval_s)
     server, _port = create_server(config)
     with stop_on_signals() as stop:
         try:

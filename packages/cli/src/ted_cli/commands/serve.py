@@ -78,6 +78,12 @@ def _add_predictor(servers: Any) -> None:
         help="server processes sharing the port (SO_REUSEPORT), each with its own models; "
         "one Python process uses about one core; 0: one per available core",
     )
+    p.add_argument(
+        "--switch-interval-ms",
+        type=float,
+        default=1.0,
+        help="longest hold of the interpreter lock while another thread waits (Python: 5)",
+    )
     p.add_argument("--grace", type=float, default=10.0, help="seconds to drain on shutdown")
     p.add_argument("--log-format", choices=("json", "text"), default="json")
     p.set_defaults(func=run_predictor)
@@ -154,10 +160,14 @@ def _predictor_config(args: argparse.Namespace) -> Any:
         max_workers=args.workers,
         shutdown_grace_s=args.grace,
         processes=args.processes or len(os.sched_getaffinity(0)),
+        switch_interval_s=args.switch_interval_ms / 1000.0,
     )
 
 
 def run_predictor(args: argparse.Namespace) -> int:
+    # Requests are small matrices: OpenBLAS threads only contend with the gRPC loop (and
+    # with the other workers). Set before numpy is imported; the workers inherit it.
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     try:
         from ted_predictor.errors import PredictorError
         from ted_predictor.logs import configure_json_logging
