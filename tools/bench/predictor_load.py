@@ -5,19 +5,21 @@ predictor's own ``--processes``, workers sharing the port), starts ``ted serve p
 its own process and measures Predict latency (p50/p99) and throughput at concurrency 1, 8
 and 64 from this process. The callers use up to ``--connections`` connections (default 16,
 never more than there are callers), round robin.
-Client modes (``--client``): ``async`` (default) runs N coroutines on one ``grpc.aio``
-channel, each sending its next request as soon as the previous answer arrives; ``thread``
+Client modes (``--client``): ``async`` (default) runs N coroutines on ``grpc.aio``
+channels, each sending its next request as soon as the previous answer arrives; ``thread``
 runs N blocking client threads (at c=64 they contend for the GIL and take CPU from the
-server on a small machine). Both send the same pre-serialized requests and time each call
-from send to parsed answer; a measurement ends after ``--duration`` seconds or
-``--max-requests`` answers, whichever comes first. ``--client async,thread`` compares them.
+server on a small machine); ``native`` is grpc_load.c (C, nghttp2), which spends a tenth of
+a Python client's CPU per call on the cores it shares with the server. All send the same
+pre-serialized requests and time each call from send to parsed answer; a measurement ends
+after ``--duration`` seconds or ``--max-requests`` answers, whichever comes first.
+``--client native,async`` compares them.
 Requests are real MultiWOZ conversation prefixes (every prediction point of every fifth
 story). Then the same load runs while a new model version is published every few seconds:
 failed requests are counted and the p99 is put next to the steady-state p99.
 
     .venv/bin/python tools/bench/predictor_load.py [--store DIR --name NAME] [--epochs 3]
         [--duration 5] [--runs 3] [--concurrency 1,8,64] [--publish-every 3]
-        [--client async|thread|async,thread] [--max-requests N] [--processes 1,2]
+        [--client native|async|thread|native,async] [--max-requests N] [--processes 1,2]
         [--connections 16]
 
 Without --store a model is trained once (few epochs; latency does not depend on accuracy)
@@ -211,7 +213,8 @@ def main() -> int:
     parser.add_argument(
         "--client",
         default="async",
-        help="client modes to compare: async (grpc.aio coroutines), thread (blocking threads)",
+        help="client modes to compare: native (grpc_load.c), async (grpc.aio coroutines), "
+        "thread (blocking threads)",
     )
     parser.add_argument(
         "--max-requests", type=int, default=0, help="stop a measurement after N answers (0: none)"
