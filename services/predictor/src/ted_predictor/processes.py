@@ -19,6 +19,7 @@ import dataclasses
 import logging
 import multiprocessing
 import os
+import queue
 import shutil
 import signal
 import socket
@@ -106,7 +107,6 @@ class PredictorProcesses:
         self._workers: list[Any] = [None] * config.processes
         self._started_at = [0.0] * config.processes
         self._failures = [0] * config.processes
-        self._stopping = threading.Event()
         self._socket = reserve_port(config.host, config.port)
         self.port: int = self._socket.getsockname()[1]
         self.metrics_port: int | None = None
@@ -165,7 +165,7 @@ class PredictorProcesses:
                 index, _pid = self._ready.get(timeout=0.5)
                 waiting.discard(index)
                 continue
-            except Exception:  # queue.Empty: check that the workers are still alive
+            except queue.Empty:  # check that the workers are still alive
                 pass
             for index in waiting:
                 worker = self._workers[index]
@@ -183,9 +183,9 @@ class PredictorProcesses:
             for index, worker in enumerate(self._workers):
                 if worker is None or worker.is_alive() or stop.is_set():
                     continue
-                self._restart(index, worker)
+                self._restart(index, worker, stop)
 
-    def _restart(self, index: int, worker: Any) -> None:
+    def _restart(self, index: int, worker: Any, stop: threading.Event) -> None:
         ran = time.monotonic() - self._started_at[index]
         self._failures[index] = 0 if ran > _STABLE_S else self._failures[index] + 1
         if self._metrics is not None:
@@ -198,13 +198,12 @@ class PredictorProcesses:
                    "restart_in_s": delay},
         )  # fmt: skip
         self._workers[index] = None
-        if self._stopping.wait(delay):
+        if stop.wait(delay):  # a stop request during the back-off: no new worker
             return
         self._spawn(index)
 
     def stop(self) -> None:
         """SIGTERM every worker (each drains within the grace period), then clean up."""
-        self._stopping.set()
         workers = [w for w in self._workers if w is not None]
         for worker in workers:
             if worker.is_alive() and worker.pid is not None:
