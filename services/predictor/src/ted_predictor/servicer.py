@@ -176,6 +176,8 @@ class PredictorServicer(predictor_pb2_grpc.PredictorServiceServicer):
                 results = await self._predict_unbatched(
                     served, conversations, top_k or None, deadline
                 )
+            except RequestDeadlineError:
+                raise  # no conversation to blame: the call waited too long
             except Exception as batch_error:
                 await asyncio.get_running_loop().run_in_executor(
                     self._model_threads, self._locate_failure, served, conversations, batch_error
