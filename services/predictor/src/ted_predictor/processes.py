@@ -107,6 +107,7 @@ class PredictorProcesses:
         self._workers: list[Any] = [None] * config.processes
         self._started_at = [0.0] * config.processes
         self._failures = [0] * config.processes
+        self._stopped = False
         self._socket = reserve_port(config.host, config.port)
         self.port: int = self._socket.getsockname()[1]
         self.metrics_port: int | None = None
@@ -203,7 +204,13 @@ class PredictorProcesses:
         self._spawn(index)
 
     def stop(self) -> None:
-        """SIGTERM every worker (each drains within the grace period), then clean up."""
+        """SIGTERM every worker (each drains within the grace period), then clean up.
+
+        Safe to call twice: a failed ``start`` stops what it started, and ``serve_processes``
+        stops again on the way out."""
+        if self._stopped:
+            return
+        self._stopped = True
         workers = [w for w in self._workers if w is not None]
         for worker in workers:
             if worker.is_alive() and worker.pid is not None:
