@@ -42,7 +42,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from ted_archive import ModelStore
-    from ted_model import train_project
+    from ted_pipeline import train_project
 
     clock = make_clock()
     overrides = {"epochs": args.epochs} if args.epochs else None

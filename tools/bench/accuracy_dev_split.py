@@ -57,8 +57,8 @@ def evaluate(
     project: Path, max_history: int, epochs: int | None, extra: dict[str, Any] | None = None
 ) -> dict[str, Any]:
     from ted_archive import ModelStore
-    from ted_model import TEDPolicy, train_project
-    from ted_model.evaluation import evaluate_policy, load_replay_stories
+    from ted_pipeline import train_project
+    from ted_pipeline.evaluation import evaluate_policy, load_replay_stories
 
     overrides: dict[str, Any] = {**(extra or {}), "max_history": max_history}
     if epochs is not None:
@@ -75,9 +75,7 @@ def evaluate(
             augmentation=0,
         )
         train_s = time.perf_counter() - start
-        target = Path(tmp) / "model"
-        store.unpack(f"dev-mh{max_history}", result.version, target)
-        policy = TEDPolicy.load(target)
+        policy = result.policy
         dev = evaluate_policy(
             policy, load_replay_stories(project / "tests" / "dev.yml", policy.vocabulary)
         )

@@ -24,7 +24,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import benchlib
 import grpc
 
-from ted_predictor.convert import conversation_from_proto, conversation_to_proto
+from ted_client.convert import conversation_to_proto
+from ted_predictor.convert import conversation_from_proto
 from ted_protos.ted.v1 import predictor_pb2, predictor_pb2_grpc
 
 RANKING = [predictor_pb2.ActionScore(action=f"action_{i}", confidence=0.1) for i in range(10)]

@@ -1,7 +1,8 @@
 """Prediction speed of a trained MultiWOZ model: load time, latency, batch throughput.
 
-- load to first prediction, each in a fresh process (median of --load-runs): verify and
-  unpack the archive, ``TEDPolicy.load``, one prediction; importing TensorFlow is shown apart;
+- load to first prediction, each in a fresh process (median of --load-runs):
+  ``ted_pipeline.load_model`` (verify every sha256, unpack, load) and one prediction;
+  importing TensorFlow is shown apart;
 - single-conversation ``policy.predict`` latency in process, p50/p99 over real MultiWOZ
   conversation prefixes (every prediction point of the stories);
 - ``policy.predict_batch`` throughput in conversations per second at several batch sizes.
@@ -48,8 +49,7 @@ def load_runs(model: str, runs: int) -> list[dict[str, float]]:
 
 
 def histories(policy: Any, limit: int) -> list[tuple[Any, ...]]:
-    from ted_model.evaluation import load_replay_stories
-    from ted_model.evaluation.replay import prediction_points
+    from ted_pipeline.evaluation import load_replay_stories, prediction_points
 
     stories = load_replay_stories(
         benchlib.shared_data() / "multiwoz" / "data" / "stories.yml", policy.vocabulary
@@ -67,13 +67,11 @@ def main() -> int:
     parser.add_argument("--repeats", type=int, default=5, help="passes per batch size")
     args = parser.parse_args()
 
-    from ted_cli.commands.test_cmd import parse_model_ref, unpacked_model
-    from ted_model import TEDPolicy
+    from ted_pipeline import load_model
 
     loads = load_runs(args.model, args.load_runs)
 
-    with unpacked_model(parse_model_ref(args.model)) as folder:
-        policy = TEDPolicy.load(folder)
+    policy = load_model(args.model)
     points = histories(policy, max(args.single, max(args.batches) * 8))
     print(f"{len(points)} conversation prefixes from MultiWOZ stories")
 
@@ -97,15 +95,15 @@ def main() -> int:
             per_pass.append(len(batches) * size / (time.perf_counter() - start))
         throughput[size] = benchlib.median(per_pass)
 
-    load_first = benchlib.median([t["load_to_first_prediction_s"] for t in loads])
+    load_model_s = benchlib.median([t["load_model_s"] for t in loads])
     with_unpack = benchlib.median([t["unpack_load_first_prediction_s"] for t in loads])
     imports = benchlib.median([t["import_s"] for t in loads])
     process = benchlib.median([t["process_wall_s"] for t in loads])
     p50 = benchlib.percentile(single_ms, 50)
     p99 = benchlib.percentile(single_ms, 99)
     rows = [
-        ["load to first prediction (s), fresh process", load_first, RASA["load_s"]],
-        ["  incl. verify + unpack archive (s)", with_unpack, ""],
+        ["verify + unpack + load to first prediction (s)", with_unpack, RASA["load_s"]],
+        ["  load_model: verify + unpack + load (s)", load_model_s, ""],
         ["  importing TensorFlow + ted_model first (s)", imports, ""],
         ["  whole process, start to exit (s)", process, ""],
         ["predict one conversation p50 (ms)", p50, RASA["predict_p50_ms"]],
@@ -120,7 +118,7 @@ def main() -> int:
         {
             "model": args.model,
             "load_runs": loads,
-            "median_load_to_first_prediction_s": load_first,
+            "median_load_model_s": load_model_s,
             "median_unpack_load_first_prediction_s": with_unpack,
             "median_import_s": imports,
             "single_predictions": len(single_ms),

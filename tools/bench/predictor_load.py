@@ -46,7 +46,7 @@ import benchlib
 import grpc
 from _load_clients import CLIENTS
 
-from ted_predictor.convert import conversation_to_proto
+from ted_client.convert import conversation_to_proto
 from ted_protos.ted.v1 import predictor_pb2, predictor_pb2_grpc
 
 NAME = "multiwoz"
@@ -59,7 +59,7 @@ def ensure_model(store: Path, name: str, epochs: int) -> None:
     model_store = ModelStore(store)
     if name in model_store.list_models():
         return
-    from ted_model import train_project
+    from ted_pipeline import train_project
 
     print(f"training {name} for {epochs} epochs into {store} (once) ...", flush=True)
     started = time.perf_counter()
@@ -76,7 +76,7 @@ def ensure_model(store: Path, name: str, epochs: int) -> None:
 def conversations(name: str, limit: int) -> list[predictor_pb2.PredictRequest]:
     """Predict requests for the prediction points of every fifth MultiWOZ story."""
     from ted_data_adapter import load_project
-    from ted_model.evaluation.replay import prediction_points
+    from ted_pipeline.evaluation import prediction_points
 
     project = load_project(benchlib.shared_data() / "multiwoz")
     stories = project.training_stories(augmentation_factor=0)[::5]

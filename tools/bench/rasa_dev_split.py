@@ -59,7 +59,9 @@ def run(
 ) -> dict[str, Any]:
     import yaml
 
-    config = yaml.safe_load((project / "config.yml").read_text(encoding="utf-8"))
+    from ted_pipeline import read_config_file
+
+    config = read_config_file(project / "config.yml").raw
     for policy in config["policies"]:
         if policy.get("name") == "TEDPolicy":
             policy["max_history"] = max_history

@@ -51,7 +51,7 @@ def sequential_worker(project: str, epochs: int, store: str) -> None:
     from ted_trainer.devices import configure_tensorflow
 
     configure_tensorflow([], 2)
-    from ted_model import train_project
+    from ted_pipeline import train_project
 
     imported = time.perf_counter()
     trials = []

@@ -8,39 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from ted_cli.commands.test_cmd import ModelRef, parse_model_ref
-from ted_cli.errors import CliError
 from ted_cli.main import main
-
-
-def test_an_existing_file_is_an_archive(tmp_path: Path) -> None:
-    archive = tmp_path / "mood@2.tar.gz"
-    archive.write_bytes(b"not checked here")
-    assert parse_model_ref(str(archive)) == ModelRef(archive=archive)
-
-
-@pytest.mark.parametrize(
-    ("suffix", "version"), [("", "latest"), ("@3", 3), ("@best", "best"), ("@latest", "latest")]
-)
-def test_store_name_and_version_or_alias(tmp_path: Path, suffix: str, version: object) -> None:
-    ref = parse_model_ref(f"{tmp_path}/mood{suffix}")
-    assert (ref.store, ref.name, ref.version, ref.archive) == (tmp_path, "mood", version, None)
-
-
-@pytest.mark.parametrize(
-    ("text", "message"),
-    [
-        ("", "--model is empty"),
-        ("mood", "neither an archive file nor STORE/NAME"),
-        ("{tmp}/mood@", "nothing after '@'"),
-        ("{tmp}/missing.tar.gz", "no model archive at"),
-        ("{tmp}/no-store/mood@1", "no model store at"),
-    ],
-)
-def test_bad_references_are_named(tmp_path: Path, text: str, message: str) -> None:
-    with pytest.raises(CliError, match=message):
-        parse_model_ref(text.format(tmp=tmp_path))
-
 
 # --- end to end: a real model trained on moodbot, tested through `ted` -----------------------
 
@@ -57,9 +25,9 @@ MOODBOT = _shared_data() / "moodbot"
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    ted_model = pytest.importorskip("ted_model", reason="ted test needs ted-model")
+    pipeline = pytest.importorskip("ted_pipeline", reason="ted test needs ted-pipeline")
     root = tmp_path_factory.mktemp("store")
-    ted_model.train_project(
+    pipeline.train_project(
         MOODBOT, store=root, name="mood", config_overrides={"epochs": 20}, augmentation=0
     )
     return root
@@ -163,6 +131,7 @@ def test_missing_model_is_a_clear_error(
 def test_missing_stories_is_a_clear_error(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    pytest.importorskip("ted_pipeline", reason="ted test needs ted-pipeline")
     code, _, err = _ted(
         ["test", "--model", f"{tmp_path}/mood", "--stories", str(tmp_path / "none.yml")], capsys
     )
@@ -173,10 +142,11 @@ def test_missing_stories_is_a_clear_error(
 def test_corrupt_archive_is_a_clear_error(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    pytest.importorskip("ted_pipeline", reason="ted test needs ted-pipeline")
     archive = tmp_path / "model.tar.gz"
     archive.write_bytes(b"this is not a gzip file")
     stories = tmp_path / "s.yml"
     stories.write_text("stories: []\n", encoding="utf-8")
     code, _, err = _ted(["test", "--model", str(archive), "--stories", str(stories)], capsys)
     assert code == 1
-    assert "cannot open model" in err and "model.tar.gz" in err
+    assert "cannot load model" in err and "model.tar.gz" in err

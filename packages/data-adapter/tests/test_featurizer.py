@@ -112,6 +112,15 @@ def test_unknown_symbols_name_event_and_field(shop, events, index, field) -> Non
     assert (info.value.event_index, info.value.field) == (index, field)
 
 
+def test_unknown_symbol_in_a_request_batch_names_the_conversation(shop) -> None:  # type: ignore[no-untyped-def]
+    _, _, featurizer = shop
+    good = [UserUttered("greet")]
+    with pytest.raises(UnknownSymbolError, match="conversation 2, event 1: unknown action") as info:
+        featurizer.featurize_events_batch([good, good, [*good, ActionExecuted("utter_x")]], 3)
+    assert (info.value.conversation, info.value.event_index) == (2, 1)
+    assert info.value.in_conversation(None).conversation is None
+
+
 def test_unknown_symbol_in_training_names_the_conversation(shop) -> None:  # type: ignore[no-untyped-def]
     _, _, featurizer = shop
     with pytest.raises(UnknownSymbolError, match="conversation 1, event 0: unknown intent"):

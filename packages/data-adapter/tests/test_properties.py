@@ -1,22 +1,19 @@
-"""Property tests: window size, one label per action, the growing batch-size schedule."""
+"""Property tests: window size, one label per action."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ted_data_adapter import (
     ACTION_LISTEN,
     ActionExecuted,
-    BatchPlanner,
     SlotSet,
     StateFeaturizer,
     UserUttered,
     Vocabulary,
-    batch_size_for_epoch,
     load_domain,
 )
 from ted_data_adapter.events import Event
@@ -71,31 +68,3 @@ def test_every_action_is_a_label_exactly_once_before_dedup(
     deduplicated = FEATURIZER.featurize(convs, max_history=history)
     assert len(deduplicated) <= len(data)
     assert set(deduplicated.label_ids.tolist()) == set(data.label_ids.tolist())
-
-
-@settings(max_examples=100, deadline=None)
-@given(
-    st.integers(min_value=1, max_value=64),
-    st.integers(min_value=0, max_value=200),
-    st.integers(min_value=1, max_value=30),
-    st.integers(min_value=1, max_value=300),
-    st.sampled_from(["sequence", "balanced"]),
-)
-def test_growing_batch_size_schedule_matches_the_formula_every_epoch(
-    start: int, grow: int, epochs: int, rows: int, strategy: str
-) -> None:
-    end = start + grow
-    labels = np.arange(rows) % 7
-    planner = BatchPlanner(labels, strategy, seed=3)
-    previous = 0
-    for epoch in range(epochs):
-        expected = int(start + epoch * (end - start) / (epochs - 1)) if epochs > 1 else start
-        size = batch_size_for_epoch([start, end], epoch, epochs)
-        assert size == expected
-        assert size >= previous
-        previous = size
-        batches = planner.batches(epoch, size)
-        assert all(len(b) == size for b in batches[:-1])
-        assert 0 < len(batches[-1]) <= size
-        assert sum(len(b) for b in batches) == rows
-    assert batch_size_for_epoch(start, 5, epochs) == start

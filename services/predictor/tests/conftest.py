@@ -25,14 +25,14 @@ from predictor_testlib import (
 )
 
 from ted_archive import ModelStore
-from ted_predictor.client import PredictorClient
+from ted_client.client import PredictorClient
 from ted_predictor.server import PredictorServer
 
 
 @pytest.fixture(scope="session")
 def trained(tmp_path_factory: pytest.TempPathFactory) -> TrainedModel:
     """Moodbot trained for a few epochs with the real training code path."""
-    from ted_model import train_project
+    from ted_pipeline import train_project
 
     project = shared_data() / "moodbot"
     if not project.is_dir():

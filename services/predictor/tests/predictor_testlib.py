@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ted_archive import ModelStore
+from ted_client.client import PredictorClient
 from ted_data_adapter.events import ActionExecuted, Event, UserUttered
-from ted_predictor.client import PredictorClient
 from ted_predictor.config import BatchingConfig, Limits, PredictorConfig
 from ted_predictor.server import PredictorServer, create_server
 

@@ -9,8 +9,8 @@ import grpc
 import pytest
 from predictor_testlib import GREETED, MODEL, make_config, running_server
 
+from ted_client.convert import conversation_to_proto
 from ted_predictor.config import BatchingConfig
-from ted_predictor.convert import conversation_to_proto
 from ted_protos.ted.v1 import predictor_pb2, predictor_pb2_grpc
 
 

@@ -9,8 +9,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from predictor_testlib import GREETED, MODEL
 
-from ted_predictor.client import PredictorClient
-from ted_predictor.convert import conversation_to_proto
+from ted_client.client import PredictorClient
+from ted_client.convert import conversation_to_proto
 from ted_predictor.server import PredictorServer
 from ted_protos.ted.v1 import events_pb2, predictor_pb2
 

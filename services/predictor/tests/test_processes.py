@@ -22,7 +22,7 @@ import grpc
 import pytest
 from predictor_testlib import CONVERSATIONS, MODEL, TrainedModel, wait_until
 
-from ted_predictor.convert import conversation_to_proto
+from ted_client.convert import conversation_to_proto
 from ted_predictor.errors import ConfigError
 from ted_predictor.processes import reserve_port
 from ted_protos.ted.v1 import predictor_pb2, predictor_pb2_grpc
@@ -108,11 +108,9 @@ def _predict_on_new_connections(port: int, connections: int) -> list[predictor_p
 def test_workers_answer_on_one_port_like_the_model(
     supervisor: Supervisor, trained: TrainedModel, tmp_path: Path
 ) -> None:
-    from ted_archive import ModelStore
-    from ted_model import TEDPolicy
+    from ted_pipeline import ModelRef, load_model
 
-    ModelStore(trained.store).unpack(MODEL, 1, tmp_path / "model")
-    policy = TEDPolicy.load(tmp_path / "model")
+    policy = load_model(ModelRef(store=trained.store, name=MODEL, version=1))
     before = supervisor.ok_predictions()
     answers = _predict_on_new_connections(supervisor.port, 24)
     for number, answer in enumerate(answers):

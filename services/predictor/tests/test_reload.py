@@ -12,9 +12,9 @@ import pytest
 from predictor_testlib import GREETED, MODEL, make_config, publish_copy, running_server, wait_until
 
 from ted_archive import ModelStore
-from ted_predictor.client import PredictorClient
+from ted_client.client import PredictorClient
+from ted_client.errors import PredictorClientError
 from ted_predictor.config import PredictorConfig
-from ted_predictor.errors import PredictorClientError
 
 
 class Hammer:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import urllib.request
 from pathlib import Path
 
@@ -13,10 +12,10 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 from predictor_testlib import CONVERSATIONS, GREETED, MODEL, listen
 
+from ted_client.client import PredictorClient
+from ted_client.convert import conversation_to_proto
+from ted_client.errors import PredictorClientError
 from ted_data_adapter.events import Entity, SlotSet, UserUttered
-from ted_predictor.client import PredictorClient
-from ted_predictor.convert import conversation_to_proto
-from ted_predictor.errors import PredictorClientError
 from ted_predictor.health import SERVICE_NAME, model_service_name
 from ted_predictor.server import PredictorServer
 from ted_protos.ted.v1 import events_pb2, predictor_pb2, predictor_pb2_grpc
@@ -26,16 +25,11 @@ Served = tuple[PredictorServer, PredictorClient]
 
 @pytest.fixture(scope="module")
 def in_process(served: Served, tmp_path_factory: pytest.TempPathFactory) -> object:
-    """The same archive loaded in this process with ted-model directly."""
-    from ted_archive import ModelStore
-    from ted_model import TEDPolicy
+    """The same archive loaded in this process (``ted_pipeline.load_model``)."""
+    from ted_pipeline import ModelRef, load_model
 
     server, _ = served
-    target = tmp_path_factory.mktemp("in-process") / "model"
-    ModelStore(server.config.store).unpack(MODEL, 1, target)
-    policy = TEDPolicy.load(target)
-    yield policy
-    shutil.rmtree(target, ignore_errors=True)
+    return load_model(ModelRef(store=Path(server.config.store), name=MODEL, version=1))
 
 
 def test_predictions_equal_the_in_process_model(served: Served, in_process: object) -> None:
@@ -318,7 +312,7 @@ def test_expired_deadline_is_not_internal(channel: grpc.Channel) -> None:
 
 
 def test_unused_event_types_from_a_file_are_sent(served: Served, tmp_path: Path) -> None:
-    from ted_predictor.rasa_tracker import load_events_file
+    from ted_client.rasa_tracker import load_events_file
 
     path = tmp_path / "events.json"
     path.write_text(

@@ -16,8 +16,8 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from predictor_testlib import GREETED, MODEL, wait_until
 
-from ted_predictor.client import PredictorClient
-from ted_predictor.errors import PredictorClientError
+from ted_client.client import PredictorClient
+from ted_client.errors import PredictorClientError
 
 
 def _start(store: Path, *extra: str) -> tuple[subprocess.Popen[str], int]:

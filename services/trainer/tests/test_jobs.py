@@ -7,6 +7,7 @@ import time
 
 from ted_trainer.events import EpochEvent, StateEvent
 from ted_trainer.jobs import Job, JobKind, JobRegistry, JobState
+from ted_trainer.train_job import TrainOutcome
 
 
 def test_late_watchers_replay_and_follow_live_events() -> None:
@@ -24,13 +25,20 @@ def test_late_watchers_replay_and_follow_live_events() -> None:
     for epoch in range(2, 5):
         time.sleep(0.01)
         job.emit(EpochEvent(epoch, {"loss": 1.0 / epoch}))
-    job.finish(JobState.SUCCEEDED, "done", {"version": 3})
+    outcome = TrainOutcome(False, "", 3, {"loss": 0.25}, "/store/m/3")
+    job.finish(JobState.SUCCEEDED, "done", outcome)
     late = threading.Thread(target=watch, args=("b",))
     late.start()
     first.join(5)
     late.join(5)
     assert seen["a"] == seen["b"] == list(range(7))
-    assert job.state is JobState.SUCCEEDED and job.result == {"version": 3}
+    assert job.state is JobState.SUCCEEDED and job.result is outcome
+    snapshot = job.snapshot()
+    assert (snapshot.state, snapshot.message, snapshot.result) == (
+        JobState.SUCCEEDED,
+        "done",
+        outcome,
+    )
     # a finished job stays finished
     job.finish(JobState.FAILED, "late")
     assert job.state is JobState.SUCCEEDED

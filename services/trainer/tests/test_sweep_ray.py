@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import threading
 from pathlib import Path
 
@@ -13,6 +15,21 @@ from ted_trainer.sweep_runner import plan_sweep, run_sweep
 from ted_trainer.sweep_spec import parse_sweep_spec
 
 pytestmark = pytest.mark.slow
+
+
+def trial_worker_pids() -> list[int]:
+    """Processes running a Tune function trainable (Ray titles them ``ray::ImplicitFunc``)."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            title = (entry / "cmdline").read_bytes().replace(b"\0", b" ")
+        except OSError:
+            continue
+        if title.startswith(b"ray::ImplicitFunc"):
+            pids.append(int(entry.name))
+    return sorted(pids)
 
 
 def _spec(moodbot: Path, tiny: dict, **extra: object) -> dict:
@@ -43,14 +60,24 @@ def test_four_trials_write_four_archives_and_a_crashed_trial_is_retried(
             },
         )
     )
-    plan = plan_sweep(spec, store_root=tmp_path / "store", crash_once_dir=str(tmp_path / "hook"))
+    plan = plan_sweep(spec, store_root=tmp_path / "store")
     events: list[Event] = []
-    outcome = run_sweep(plan, on_event=events.append)
+    killed: list[int] = []
 
-    # the test hook killed exactly one worker, and Tune retried that trial
-    crashed = (tmp_path / "hook" / "crashed").read_text()
+    def on_event(event: Event) -> None:
+        events.append(event)
+        if isinstance(event, EpochEvent) and not killed:
+            # a worker dies mid-trial, as when its process is killed or its node goes away
+            pids = trial_worker_pids()
+            assert pids, "no Tune trial worker process found"
+            os.kill(pids[0], signal.SIGKILL)
+            killed.append(pids[0])
+
+    outcome = run_sweep(plan, on_event=on_event)
+
+    # exactly one worker was killed, and Tune retried the one trial it was running
     retried = [e for e in events if isinstance(e, TrialEvent) and e.state == "RETRYING"]
-    assert [e.trial_id for e in retried] == [crashed]
+    assert len(killed) == 1 and len(retried) == 1
 
     assert len(outcome.trials) == 4
     assert all(t.state == "TERMINATED" and t.version > 0 for t in outcome.trials)

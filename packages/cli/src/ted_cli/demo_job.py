@@ -49,10 +49,10 @@ def train_serve_predict(
     """Train ``project`` into ``store_root``, serve it, replay its test stories via gRPC."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's start-up noise out
     from ted_archive import ModelStore
+    from ted_client.client import PredictorClient
     from ted_data_adapter import load_project
-    from ted_model import train_project
-    from ted_model.evaluation.replay import prediction_points
-    from ted_predictor.client import PredictorClient
+    from ted_pipeline import train_project
+    from ted_pipeline.evaluation import prediction_points
     from ted_predictor.config import PredictorConfig
     from ted_predictor.server import create_server
 
@@ -72,7 +72,7 @@ def train_serve_predict(
         say("1. sweep: Ray Tune trials of TED, each writes an archive; the best gets "
             f"'{ALIAS}'" + (f" ({epochs} epochs)" if epochs else ""))  # fmt: skip
         version = run_demo_sweep(project, store_root, name, epochs=epochs, say=say)
-        from ted_predictor.client import ModelRef
+        from ted_client.client import ModelRef
 
         serve_ref = ModelRef(name, alias=ALIAS)
         result_version: Any = version

@@ -84,7 +84,7 @@ def run_demo_sweep(
 
 def wait_for_alias(client: Any, ref: Any, *, timeout: float) -> None:
     """Until the predictor answers for ``name@candidate`` (it polls the store for aliases)."""
-    from ted_predictor.errors import PredictorClientError
+    from ted_client.errors import PredictorClientError
 
     deadline = time.monotonic() + timeout
     while True:

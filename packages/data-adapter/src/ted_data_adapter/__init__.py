@@ -1,15 +1,8 @@
 """Reads Rasa dialogue projects and turns conversations into TED training data.
 
-Only numpy and pyyaml are needed; the Keras bridge lives in ``ted_data_adapter.keras_dataset``
-and is imported only when used.
+Only numpy and pyyaml are needed; batching and the tf.data pipeline are ted-model's.
 """
 
-from ted_data_adapter.batching import (
-    BatchPlanner,
-    batch_size_for_epoch,
-    iterate_batches,
-    train_eval_split,
-)
 from ted_data_adapter.config import ProjectConfig
 from ted_data_adapter.conflicts import find_story_conflicts
 from ted_data_adapter.domain import Domain, load_domain
@@ -18,7 +11,6 @@ from ted_data_adapter.errors import (
     DataValidationError,
     Issue,
     ModelDataError,
-    SplitError,
     UnknownSymbolError,
 )
 from ted_data_adapter.events import (
@@ -32,7 +24,13 @@ from ted_data_adapter.events import (
 )
 from ted_data_adapter.featurizer import StateFeaturizer
 from ted_data_adapter.model_data import FeatureSignature, ModelData
-from ted_data_adapter.project import Project, load_project, load_stories
+from ted_data_adapter.project import (
+    Project,
+    find_domain,
+    load_project,
+    load_stories,
+    load_story_blocks,
+)
 from ted_data_adapter.story_graph import ExpandedStory
 from ted_data_adapter.version import __version__
 from ted_data_adapter.vocabulary import Vocabulary
@@ -41,7 +39,6 @@ __all__ = [
     "ACTION_LISTEN",
     "ActionExecuted",
     "ActiveLoop",
-    "BatchPlanner",
     "DataError",
     "DataValidationError",
     "Domain",
@@ -55,17 +52,15 @@ __all__ = [
     "Project",
     "ProjectConfig",
     "SlotSet",
-    "SplitError",
     "StateFeaturizer",
     "UnknownSymbolError",
     "UserUttered",
     "Vocabulary",
     "__version__",
-    "batch_size_for_epoch",
+    "find_domain",
     "find_story_conflicts",
-    "iterate_batches",
     "load_domain",
     "load_project",
     "load_stories",
-    "train_eval_split",
+    "load_story_blocks",
 ]

@@ -1,9 +1,18 @@
-"""The project's config.yml: only the policy entries matter here."""
+"""Reading a Rasa config.yml: the policy entries, with the file and line of each.
+
+This is the one parser of config.yml files (a project's own and any given with ``--config``);
+what the entries mean, and which file wins, is decided by the composition above (ted-pipeline).
+"""
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
+
+from ted_data_adapter.errors import DataValidationError, Issue
+from ted_data_adapter.yaml_lines import YamlProblem, line_of, load_yaml, own_line
 
 
 def _plain(value: Any) -> Any:
@@ -21,10 +30,43 @@ class ProjectConfig:
 
     raw: dict[str, Any] = field(default_factory=dict)
     file: str | None = None
+    # 1-based line of each entry of ``policies`` (same order), 0 when unknown
+    policy_lines: tuple[int, ...] = ()
 
     @classmethod
     def from_yaml(cls, data: Any, file: str | None) -> ProjectConfig:
-        return cls(_plain(data) if isinstance(data, dict) else {}, file)
+        """From parsed YAML; problems with its shape raise DataValidationError (file:line)."""
+        if data is None:
+            return cls({}, file)
+        where = file or "config.yml"
+        if not isinstance(data, dict):
+            raise DataValidationError(
+                [Issue(where, own_line(data, 1), "config.yml must be a mapping at the top level")]
+            )
+        policies = data.get("policies")
+        lines: tuple[int, ...] = ()
+        if policies is not None:
+            if not isinstance(policies, list):
+                line = line_of(data, "policies", own_line(data, 1))
+                raise DataValidationError([Issue(where, line, "'policies' must be a list")])
+            lines = tuple(line_of(policies, i) for i in range(len(policies)))
+            issues = [
+                Issue(where, line_of(policies, i), "a policy entry must be a mapping with a 'name'")
+                for i, entry in enumerate(policies)
+                if not isinstance(entry, dict) or "name" not in entry
+            ]
+            if issues:
+                raise DataValidationError(issues)
+        return cls(_plain(data), file, lines)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> ProjectConfig:
+        """Parse one config.yml; unreadable or malformed files raise DataValidationError."""
+        try:
+            data = load_yaml(Path(path), str(path))
+        except YamlProblem as e:
+            raise DataValidationError([e.issue]) from e
+        return cls.from_yaml(data, str(path))
 
     @property
     def policies(self) -> list[dict[str, Any]]:
@@ -32,8 +74,18 @@ class ProjectConfig:
         return [p for p in policies if isinstance(p, dict)]
 
     def policy_config(self, name: str = "TEDPolicy") -> dict[str, Any]:
-        """Raw keys of the first policy entry called ``name`` (or ``{}``)."""
+        """Raw keys of the first policy entry called ``name`` (or ``{}``).
+
+        A dotted class path (``rasa.core.policies.ted_policy.TEDPolicy``) matches its last part.
+        """
         for policy in self.policies:
             if str(policy.get("name", "")).split(".")[-1] == name:
                 return dict(policy)
         return {}
+
+    def policy_line(self, name: str = "TEDPolicy") -> int:
+        """Line of the first policy entry called ``name`` (0 when there is none)."""
+        for index, policy in enumerate(self.raw.get("policies") or []):
+            if isinstance(policy, dict) and str(policy.get("name", "")).split(".")[-1] == name:
+                return self.policy_lines[index] if index < len(self.policy_lines) else 0
+        return 0

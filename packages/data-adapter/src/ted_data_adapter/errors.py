@@ -44,9 +44,9 @@ class UnknownSymbolError(DataError):
         where = "" if conversation is None else f"conversation {conversation}, "
         super().__init__(f"{where}event {event_index}: unknown {field} {value!r}")
 
-
-class SplitError(DataError):
-    """A train/evaluation split cannot be made as asked."""
+    def in_conversation(self, conversation: int | None) -> UnknownSymbolError:
+        """The same error located in conversation ``conversation`` of a batch (None: alone)."""
+        return UnknownSymbolError(self.event_index, self.field, self.value, conversation)
 
 
 class ModelDataError(DataError):

@@ -56,7 +56,7 @@ class StateFeaturizer:
             try:
                 states, conv_labels = self.replayer.replay(events)
             except UnknownSymbolError as e:
-                raise UnknownSymbolError(e.event_index, e.field, e.value, number) from e
+                raise e.in_conversation(number) from e
             for key in states:
                 ids.append(interned.setdefault(key, len(interned)))
             labels.extend(conv_labels)
@@ -161,15 +161,21 @@ class StateFeaturizer:
         self, events: Sequence[Event], max_history: int | None
     ) -> dict[str, np.ndarray]:
         """Model input for one live conversation: windows layout, batch of one."""
-        return self.featurize_events_batch([events], max_history)
+        try:
+            return self.featurize_events_batch([events], max_history)
+        except UnknownSymbolError as e:  # alone, there is no conversation number to name
+            raise e.in_conversation(None) from None
 
     def featurize_events_batch(
         self, conversations: Sequence[Sequence[Event]], max_history: int | None
     ) -> dict[str, np.ndarray]:
         """Model input for several live conversations (the last ``max_history`` states each)."""
         histories = []
-        for events in conversations:
-            states, _ = self.replayer.replay(events, current=True)
+        for number, events in enumerate(conversations):
+            try:
+                states, _ = self.replayer.replay(events, current=True)
+            except UnknownSymbolError as e:  # say which conversation of the batch it was
+                raise e.in_conversation(number) from None
             histories.append(states if max_history is None else states[-max_history:])
         width = max_history if max_history is not None else max(len(h) for h in histories)
         batch = len(histories)

@@ -63,11 +63,23 @@ class Project:
         return expand_blocks(self.test_stories)
 
 
+DOMAIN_NAMES = ("domain.yml", "domain.yaml", "domain")
+
+
+def find_domain(root: str | Path) -> Path | None:
+    """The domain of a project folder: ``domain.yml``, ``domain.yaml`` or a ``domain/`` folder.
+
+    This is what makes a folder a project; None when it has none of them.
+    """
+    for candidate in DOMAIN_NAMES:
+        path = Path(root) / candidate
+        if (candidate == "domain" and path.is_dir()) or (candidate != "domain" and path.is_file()):
+            return path
+    return None
+
+
 def _find_domain(root: Path) -> Path:
-    for candidate in ("domain.yml", "domain.yaml", "domain"):
-        if (root / candidate).exists():
-            return root / candidate
-    return root / "domain.yml"
+    return find_domain(root) or root / "domain.yml"
 
 
 def _data_files(root: Path) -> list[Path]:
@@ -145,9 +157,9 @@ def load_project(path: str | Path) -> Project:
     if config_path.is_file():
         files.append(config_path)
         try:
-            config = ProjectConfig.from_yaml(load_yaml(config_path), str(config_path))
-        except YamlProblem as e:
-            issues.append(e.issue)
+            config = ProjectConfig.load(config_path)
+        except DataValidationError as e:
+            issues.extend(e.issues)
     if domain is not None:
         issues.extend(_check([*stories, *rules, *tests], domain))
     issues.extend(validate_checkpoints(stories))
@@ -167,23 +179,39 @@ def load_project(path: str | Path) -> Project:
     )
 
 
-def load_stories(path: str | Path, domain: Domain) -> list[ExpandedStory]:
-    """Stories from a file or directory (e.g. test stories), validated against ``domain``."""
+def story_files(path: str | Path) -> list[Path]:
+    """The story file itself, or every story file (.yml, .yaml, .md) below a folder, sorted."""
     root = Path(path)
-    paths = (
-        sorted(p for p in root.rglob("*") if p.is_file() and p.suffix in (*_YAML, ".md"))
-        if root.is_dir()
-        else [root]
-    )
+    if root.is_dir():
+        return sorted(p for p in root.rglob("*") if p.is_file() and p.suffix in (*_YAML, ".md"))
+    return [root]
+
+
+def load_story_blocks(path: str | Path, *, test: bool = True) -> list[StoryBlock]:
+    """Parsed story blocks of a file or folder, checkpoints checked, not yet validated
+    against a domain. Unreadable or malformed files raise DataValidationError (file:line)."""
     issues: list[Issue] = []
     blocks: list[StoryBlock] = []
-    for file in paths:
+    for file in story_files(path):
         if not file.exists():
             issues.append(Issue(str(file), 0, "file not found"))
             continue
-        blocks.extend(read_story_file(file, str(file), issues, test=True))
-    issues.extend(_check(blocks, domain))
+        blocks.extend(read_story_file(file, str(file), issues, test=test))
     issues.extend(validate_checkpoints(blocks))
+    if issues:
+        raise DataValidationError(issues)
+    return blocks
+
+
+def load_stories(path: str | Path, domain: Domain) -> list[ExpandedStory]:
+    """Stories from a file or directory (e.g. test stories), validated against ``domain``."""
+    issues: list[Issue] = []
+    blocks: list[StoryBlock] = []
+    try:
+        blocks = load_story_blocks(path)
+    except DataValidationError as e:
+        issues.extend(e.issues)
+    issues.extend(_check(blocks, domain))
     if issues:
         raise DataValidationError(issues)
     return expand_blocks(blocks)

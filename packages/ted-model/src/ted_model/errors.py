@@ -19,13 +19,5 @@ class TrainingError(TEDModelError):
     """Training cannot run on this data (e.g. no training examples)."""
 
 
-class FinetuneRefused(TEDModelError):
-    """Fine-tuning was asked for but the previous model does not fit the new data."""
-
-
 class ModelLoadError(TEDModelError):
     """A saved model is missing files, was written by an unknown format, or is corrupt."""
-
-
-class PredictionError(TEDModelError):
-    """A prediction request cannot be answered (e.g. an unknown intent or action)."""

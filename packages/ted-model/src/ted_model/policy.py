@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import os
-import tempfile
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -14,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from ted_model.config import TEDConfig
-from ted_model.errors import ModelLoadError, PredictionError
+from ted_model.errors import ModelLoadError
 from ted_model.numpy_predictor import NumpyPredictor
 from ted_model.persistence import ModelMeta, load_model_dir
 
@@ -74,47 +73,26 @@ class TEDPolicy:
 
     # --- loading ----------------------------------------------------------------------
     @classmethod
-    def load(cls, path: str | os.PathLike[str]) -> TEDPolicy:
-        """Load from an archive file (verified, then unpacked) or an unpacked model directory."""
-        source = Path(path)
-        if source.is_dir():
-            return cls._from_dir(source, None)
-        if not source.is_file():
-            raise ModelLoadError(f"no model archive or directory at {source}")
-        from ted_archive import ArchiveError, extract_archive
-
-        with tempfile.TemporaryDirectory(prefix="ted-model-") as tmp:
-            try:
-                manifest = extract_archive(source, Path(tmp) / "model")
-            except ArchiveError as e:
-                raise ModelLoadError(f"cannot open archive {source}: {e}") from e
-            return cls._from_dir(Path(tmp) / "model", manifest)
-
-    @classmethod
-    def from_store(
-        cls, store: str | os.PathLike[str] | Any, name: str, ref: int | str = "latest"
+    def load(
+        cls,
+        model_dir: str | os.PathLike[str],
+        *,
+        model_name: str | None = None,
+        version: int | None = None,
+        manifest: Any = None,
     ) -> TEDPolicy:
-        """Load version ``ref`` (a number, 'latest' or an alias) of ``name`` from a ModelStore."""
-        from ted_archive import ArchiveError, ModelStore
-
-        model_store = store if isinstance(store, ModelStore) else ModelStore(store)
-        try:
-            with tempfile.TemporaryDirectory(prefix="ted-model-") as tmp:
-                manifest = model_store.unpack(name, ref, Path(tmp) / "model")
-                return cls._from_dir(Path(tmp) / "model", manifest)
-        except ArchiveError as e:
-            raise ModelLoadError(f"cannot load {name}@{ref}: {e}") from e
-
-    @classmethod
-    def _from_dir(cls, model_dir: Path, manifest: Any) -> TEDPolicy:
-        model, config, vocabulary, meta = load_model_dir(model_dir)
+        """Load from an unpacked model directory (archives: ``ted_pipeline.load_model``)."""
+        source = Path(model_dir)
+        if not source.is_dir():
+            raise ModelLoadError(f"no model directory at {source}")
+        model, config, vocabulary, meta = load_model_dir(source)
         return cls(
             model,
             config,
             vocabulary,
             meta,
-            model_name=getattr(manifest, "name", None),
-            version=getattr(manifest, "version", None),
+            model_name=model_name,
+            version=version,
             manifest=manifest,
         )
 
@@ -173,12 +151,9 @@ class TEDPolicy:
         return self._numpy_predict(inputs)
 
     def _featurize(self, conversations: Sequence[Sequence[Any]]) -> dict[str, np.ndarray]:
-        from ted_data_adapter.errors import DataError
-
-        try:
-            return self.featurizer.featurize_events_batch(conversations, self.config.max_history)
-        except DataError as e:
-            raise PredictionError(str(e)) from e
+        """Request features; a name the model does not know raises the data adapter's
+        UnknownSymbolError, which says which conversation, event and field it was."""
+        return self.featurizer.featurize_events_batch(conversations, self.config.max_history)
 
     # --- public API -------------------------------------------------------------------
     def rank(self, confidences: np.ndarray, top_k: int | None = None) -> Prediction:

@@ -24,7 +24,7 @@ from concurrent.futures import ThreadPoolExecutor
 from ted_data_adapter.errors import UnknownSymbolError
 from ted_data_adapter.events import Event
 from ted_predictor.config import BatchingConfig
-from ted_predictor.errors import RequestDeadlineError, find_cause
+from ted_predictor.errors import RequestDeadlineError
 from ted_predictor.loading import Ranked, ServableModel
 
 logger = logging.getLogger(__name__)
@@ -158,8 +158,13 @@ class DynamicBatcher:
                 self._idle.set()
 
     def _run(self, requests: list[tuple[Sequence[Event], int | None]]) -> list[Outcome]:
-        """Run ``requests`` as one batch (on a model thread); a failing conversation is
-        taken out and the rest rerun."""
+        """Run ``requests`` as one batch (on a model thread).
+
+        A conversation naming something the model does not know fails the batch with an
+        UnknownSymbolError that says which conversation it was: that request gets the error
+        (as if sent alone) and the rest run again without it. Any other failure is a bug and
+        reaches every request of the batch.
+        """
         outcomes: list[Outcome | None] = [None] * len(requests)
         remaining = list(range(len(requests)))
         while remaining:
@@ -168,31 +173,18 @@ class DynamicBatcher:
             top_k = None if any(k is None for k in wanted) else max(k or 0 for k in wanted)
             try:
                 results = self._model.predict_batch([requests[i][0] for i in remaining], top_k)
-            except Exception as e:
-                unknown = find_cause(e, UnknownSymbolError)  # names the conversation
-                bad = unknown.conversation if unknown is not None else None
-                if len(remaining) == 1:
-                    outcomes[remaining[0]] = (None, _single(e))
-                    break
-                if isinstance(bad, int) and 0 <= bad < len(remaining):
-                    outcomes[remaining.pop(bad)] = (None, _single(e))
+            except UnknownSymbolError as e:
+                if e.conversation is not None and 0 <= e.conversation < len(remaining):
+                    outcomes[remaining.pop(e.conversation)] = (None, e.in_conversation(None))
                     continue
-                for index in remaining:  # isolate the bad request(s) one by one
-                    events, own_top_k = requests[index]
-                    try:
-                        outcomes[index] = (self._model.predict_batch([events], own_top_k)[0], None)
-                    except Exception as single_error:
-                        outcomes[index] = (None, single_error)
+                for index in remaining:
+                    outcomes[index] = (None, e)
+                break
+            except Exception as e:
+                for index in remaining:
+                    outcomes[index] = (None, e)
                 break
             for index, result in zip(remaining, results, strict=True):
                 outcomes[index] = (result, None)
             break
         return [o if o is not None else (None, RuntimeError("not run")) for o in outcomes]
-
-
-def _single(error: Exception) -> Exception:
-    """The error as if its conversation had been sent alone (conversation index dropped)."""
-    unknown = find_cause(error, UnknownSymbolError)
-    if unknown is not None and unknown.conversation is not None:
-        return UnknownSymbolError(unknown.event_index, unknown.field, unknown.value)
-    return error

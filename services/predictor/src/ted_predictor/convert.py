@@ -1,14 +1,14 @@
-"""Translate between ted.v1 event messages and the data adapter's domain events.
+"""Translate ted.v1 event messages into the data adapter's domain events (the server side).
 
 Validation of the message shape happens here (a missing event kind, an empty intent, too
 many events); unknown names are found later by the model's featurizer. Every error names
-the offending field as a path such as ``conversation.events[3].user.intent``.
+the offending field as a path such as ``conversation.events[3].user.intent``. The other
+direction (domain events to messages) is the client's: ``ted_client.convert``.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from typing import Any
 
 from google.protobuf import json_format, struct_pb2
@@ -35,22 +35,6 @@ def value_to_python(value: struct_pb2.Value, field: str) -> Any:
         return json_format.MessageToDict(value)
     except (ValueError, TypeError) as e:  # e.g. NaN inside a nested struct
         raise InvalidRequestError(field, f"cannot read the value: {e}") from e
-
-
-def python_to_value(data: Any) -> struct_pb2.Value:
-    """Plain JSON-like Python data as a ``google.protobuf.Value``."""
-    message = struct_pb2.Value()
-    if data is None:
-        message.null_value = struct_pb2.NULL_VALUE
-    elif isinstance(data, bool):
-        message.bool_value = data
-    elif isinstance(data, (int, float)):
-        message.number_value = float(data)
-    elif isinstance(data, str):
-        message.string_value = data
-    else:
-        json_format.ParseDict(data, message)
-    return message
 
 
 class _FieldError(Exception):
@@ -134,35 +118,3 @@ def conversation_from_proto(
         path = f"{field}.events[{len(converted)}]"
         raise InvalidRequestError(f"{path}.{e.path}" if e.path else path, e.reason) from None
     return converted
-
-
-def event_to_proto(event: Event) -> events_pb2.Event:
-    """One domain event as a message (the client side of the translation)."""
-    if isinstance(event, UserUttered):
-        return events_pb2.Event(
-            user=events_pb2.UserUttered(
-                intent=event.intent,
-                entities=[
-                    events_pb2.Entity(
-                        entity=e.entity,
-                        value=python_to_value(e.value),
-                        role=e.role,
-                        group=e.group,
-                    )
-                    for e in event.entities
-                ],
-            )
-        )
-    if isinstance(event, ActionExecuted):
-        return events_pb2.Event(action=events_pb2.ActionExecuted(name=event.name))
-    if isinstance(event, SlotSet):
-        return events_pb2.Event(
-            slot=events_pb2.SlotSet(name=event.name, value=python_to_value(event.value))
-        )
-    if isinstance(event, ActiveLoop):
-        return events_pb2.Event(active_loop=events_pb2.ActiveLoop(name=event.name or ""))
-    raise TypeError(f"not a dialogue event: {event!r}")
-
-
-def conversation_to_proto(events: Sequence[Event]) -> events_pb2.Conversation:
-    return events_pb2.Conversation(events=[event_to_proto(e) for e in events])

@@ -1,20 +1,18 @@
-"""Load one model version from the store: verify, unpack, load, warm, and later release.
+"""Load one model version from the store (``ted_pipeline.load_model``), warm it, release it.
 
 TensorFlow and the model code are imported only here, on first load, so the rest of the
-server (and the client) stays light.
+server stays light. The archive is verified and unpacked into a private temporary folder
+that is gone again once the model is in memory.
 """
 
 from __future__ import annotations
 
 import gc
 import logging
-import shutil
-import tempfile
 import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Protocol
 
 from ted_data_adapter.events import ACTION_LISTEN, ActionExecuted, Event
@@ -38,22 +36,20 @@ class ServableModel(Protocol):
 
 @dataclass
 class LoadedVersion:
-    """A loaded, warmed model version and the files it was unpacked into."""
+    """A loaded, warmed model version."""
 
     name: str
     version: int
     model: ServableModel
-    workdir: Path
     load_seconds: float
 
 
-def _load_policy(path: Path) -> ServableModel:
-    import keras  # noqa: F401  (heavy: TensorFlow; imported here so the freeze covers it)
-
-    from ted_model import TEDPolicy
+def _load_policy(store: Any, name: str, version: int) -> ServableModel:
+    import ted_model.training  # noqa: F401  (TensorFlow and Keras: imported before the freeze)
+    from ted_pipeline import ModelRef, load_model
 
     freeze_imported_objects()
-    policy: ServableModel = TEDPolicy.load(path)
+    policy: ServableModel = load_model(ModelRef.in_store(name, version), store=store)
     return policy
 
 
@@ -65,24 +61,20 @@ def warm_up(model: ServableModel, batch_sizes: Sequence[int]) -> None:
 
 
 def load_version(
-    store: Any, name: str, version: int, *, work_root: Path, warm_batch_sizes: Sequence[int]
+    store: Any, name: str, version: int, *, warm_batch_sizes: Sequence[int]
 ) -> LoadedVersion:
-    """Verify and unpack ``name`` version ``version`` from ``store``, load and warm it.
+    """Verify (every file's sha256), unpack and load ``name`` version ``version``, warm it.
 
     Any failure becomes :class:`ModelLoadError` with the reason; nothing is left on disk.
     """
     started = time.perf_counter()
-    workdir = Path(tempfile.mkdtemp(prefix=f"{name}-v{version}-", dir=work_root))
     try:
-        target = workdir / "model"
-        store.unpack(name, version, target)  # verifies every file's sha256
-        model = _load_policy(target)
+        model = _load_policy(store, name, version)
         if warm_batch_sizes:
             warm_up(model, warm_batch_sizes)
     except Exception as e:  # any failure of a load is reported, never crashes the server
-        shutil.rmtree(workdir, ignore_errors=True)
         raise ModelLoadError(f"{name} version {version}: {type(e).__name__}: {e}") from e
-    return LoadedVersion(name, version, model, workdir, time.perf_counter() - started)
+    return LoadedVersion(name, version, model, time.perf_counter() - started)
 
 
 _imports_frozen = threading.Lock()
@@ -105,11 +97,11 @@ def freeze_imported_objects() -> None:
 
 
 def release(loaded: LoadedVersion) -> None:
-    """Delete a version's unpacked files and collect garbage once nothing uses it.
+    """Collect garbage once nothing uses the version any more.
 
     The caller has dropped every reference it kept (routing table, batcher); requests still
     in flight hold the model until they finish, then the Keras model and its variables are
     freed with it.
     """
-    shutil.rmtree(loaded.workdir, ignore_errors=True)
+    logger.debug("released %s version %d", loaded.name, loaded.version)
     gc.collect()

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import enum
 import logging
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -106,7 +105,6 @@ class ModelManager:
         self._poll_lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._work_root = Path(tempfile.mkdtemp(prefix="ted-predictor-"))
 
     # ----------------------------------------------------------------- lifecycle
     def start(self) -> None:
@@ -123,9 +121,6 @@ class ModelManager:
             for route in routes.values():
                 for served in route.versions.values():
                     self._unload(served)
-        import shutil
-
-        shutil.rmtree(self._work_root, ignore_errors=True)
 
     def _loop(self) -> None:
         while not self._stop.is_set():
@@ -255,7 +250,6 @@ class ModelManager:
                 self._store,
                 name,
                 version,
-                work_root=self._work_root,
                 warm_batch_sizes=warm if self._config.warmup else [],
             )
         except ModelLoadError as e:

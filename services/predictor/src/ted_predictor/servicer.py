@@ -25,7 +25,6 @@ from ted_predictor.errors import (
     InvalidRequestError,
     ModelNotFoundError,
     RequestDeadlineError,
-    find_cause,
 )
 from ted_predictor.loading import Ranked
 from ted_predictor.manager import ModelManager, ServedVersion, VersionState
@@ -179,28 +178,18 @@ class PredictorServicer(predictor_pb2_grpc.PredictorServiceServicer):
             except RequestDeadlineError:
                 raise  # no conversation to blame: the call waited too long
             except Exception as batch_error:
-                await asyncio.get_running_loop().run_in_executor(
-                    self._model_threads, self._locate_failure, served, conversations, batch_error
-                )
+                self._locate_failure(batch_error)
         return predictor_pb2.PredictBatchResponse(
             model=self._resolved(served),
             rankings=[predictor_pb2.Ranking(actions=_scores(r, top_k)) for r in results],
         )
 
     @staticmethod
-    def _locate_failure(
-        served: ServedVersion, conversations: Sequence[Sequence[Event]], error: Exception
-    ) -> None:
-        """Name the conversation that failed (re-running them alone if the error does not)."""
-        unknown = find_cause(error, UnknownSymbolError)
-        index = unknown.conversation if unknown is not None else None
-        if index is not None and 0 <= index < len(conversations):
-            raise ConversationError(f"conversations[{index}]", error) from error
-        for index, events in enumerate(conversations):
-            try:
-                served.model.predict_batch([events])
-            except Exception as e:
-                raise ConversationError(f"conversations[{index}]", e) from e
+    def _locate_failure(error: Exception) -> None:
+        """Name the conversation an unknown name came from; anything else is a bug."""
+        if isinstance(error, UnknownSymbolError) and error.conversation is not None:
+            prefix = f"conversations[{error.conversation}]"
+            raise ConversationError(prefix, error.in_conversation(None)) from error
         raise error
 
     @rpc_method("GetModelStatus", predictor_pb2.GetModelStatusRequest)

@@ -26,7 +26,6 @@ from ted_predictor.errors import (
     ModelNotFoundError,
     ModelUnavailableError,
     RequestDeadlineError,
-    find_cause,
 )
 from ted_predictor.metrics import PredictorMetrics
 
@@ -69,18 +68,10 @@ def status_for(
         return status_for(error.error, events_prefix=error.prefix)
     if isinstance(error, InvalidRequestError):
         return grpc.StatusCode.INVALID_ARGUMENT, str(error)
-    unknown = find_cause(error, UnknownSymbolError)
-    if unknown is not None:
-        if unknown.conversation is not None and events_prefix.startswith("conversations"):
-            events_prefix = f"conversations[{unknown.conversation}]"
-        field = _unknown_symbol_field(unknown, events_prefix)
-        return (
-            grpc.StatusCode.INVALID_ARGUMENT,
-            f"{field}: unknown {unknown.field} {unknown.value!r}",
-        )
+    if isinstance(error, UnknownSymbolError):
+        field = _unknown_symbol_field(error, events_prefix)
+        return grpc.StatusCode.INVALID_ARGUMENT, f"{field}: unknown {error.field} {error.value!r}"
     if isinstance(error, DataError):
-        return grpc.StatusCode.INVALID_ARGUMENT, f"{events_prefix}: {error}"
-    if type(error).__name__ == "PredictionError":  # ted_model.errors.PredictionError
         return grpc.StatusCode.INVALID_ARGUMENT, f"{events_prefix}: {error}"
     if isinstance(error, ModelNotFoundError):
         return grpc.StatusCode.NOT_FOUND, str(error)

@@ -6,7 +6,6 @@ Tune trials per sweep), so the server stays responsive and jobs outlive their cl
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import shutil
 import threading
@@ -17,7 +16,7 @@ from typing import Any
 from ted_trainer.errors import RayUnavailableError, RequestError, TrainerError
 from ted_trainer.jobs import Job, JobKind, JobRegistry, JobState
 from ted_trainer.ray_session import ensure_ray
-from ted_trainer.sweep_runner import SweepOutcome, SweepPlan, plan_sweep, run_sweep
+from ted_trainer.sweep_runner import SweepPlan, plan_sweep, run_sweep
 from ted_trainer.sweep_spec import SweepSpec
 from ted_trainer.train_job import TrainTask, drive_train_job
 
@@ -50,15 +49,23 @@ class JobRunner:
                     f"project.files.files[{index}].path",
                     f"{name!r} must be a relative path inside the project",
                 )
-        if not any(Path(name).name in ("domain.yml", "domain.yaml") for name, _ in files):
-            raise RequestError("project.files", "the uploaded files hold no domain.yml")
+        from ted_pipeline import ProjectNotFoundError, check_project_dir
+
         if target.exists():
             shutil.rmtree(target)
         for name, content in files:
             path = target / name
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(content)
-        return target
+        try:
+            return check_project_dir(target)
+        except ProjectNotFoundError as e:
+            shutil.rmtree(target, ignore_errors=True)
+            raise RequestError(
+                "project.files",
+                "the uploaded files are not a project (no domain.yml, "
+                "domain.yaml or domain/ at the top)",
+            ) from e
 
     # --- jobs ------------------------------------------------------------------------------
 
@@ -82,8 +89,8 @@ class JobRunner:
         self._spawn(job, lambda: drive_train_job(job, task))
         return job
 
-    def start_sweep(self, spec: SweepSpec, *, crash_once_dir: str | None = None) -> Job:
-        plan = plan_sweep(spec, store_root=self.store_root, crash_once_dir=crash_once_dir)
+    def start_sweep(self, spec: SweepSpec) -> Job:
+        plan = plan_sweep(spec, store_root=self.store_root)
         self.connect()
         job = self.registry.add(Job(JobKind.SWEEP, plan.context.model_name, job_id=plan.sweep_id))
         self._spawn(job, lambda: self._drive_sweep(job, plan))
@@ -102,7 +109,7 @@ class JobRunner:
             if outcome.cancelled
             else "no trial finished"
         )
-        job.finish(state, message, sweep_result(outcome))
+        job.finish(state, message, outcome)
 
     def _spawn(self, job: Job, body: Any) -> None:
         def run() -> None:
@@ -126,18 +133,4 @@ class JobRunner:
             thread.join(timeout=timeout)
 
 
-def sweep_result(outcome: SweepOutcome) -> dict[str, Any]:
-    best = outcome.best
-    return {
-        "sweep_id": outcome.sweep_id,
-        "version": best.version if best else 0,
-        "best_trial_id": best.trial_id if best else "",
-        "metrics": dict(best.metrics) if best else {},
-        "alias": outcome.alias if best and not outcome.cancelled else "",
-        "metric": outcome.metric,
-        "metric_source": outcome.metric_source,
-        "trials": [dataclasses.asdict(t) for t in outcome.trials],
-    }
-
-
-__all__ = ["JobRunner", "RayUnavailableError", "sweep_result"]
+__all__ = ["JobRunner", "RayUnavailableError"]

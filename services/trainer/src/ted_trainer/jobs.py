@@ -12,10 +12,14 @@ import secrets
 import threading
 import time
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING
 
 from ted_trainer.errors import JobNotFoundError
 from ted_trainer.events import Event, StampedEvent, StateEvent
+
+if TYPE_CHECKING:
+    from ted_trainer.sweep_runner import SweepOutcome
+    from ted_trainer.train_job import TrainOutcome
 
 
 class JobKind(enum.Enum):
@@ -46,7 +50,7 @@ class Job:
         self.finished_at = 0.0
         self.state = JobState.PENDING
         self.message = ""
-        self.result: dict[str, Any] = {}
+        self.result: TrainOutcome | SweepOutcome | None = None
         self.cancel_requested = threading.Event()
         self._events: list[StampedEvent] = []
         self._cond = threading.Condition()
@@ -72,7 +76,7 @@ class Job:
             self._cond.notify_all()
 
     def finish(
-        self, state: JobState, message: str = "", result: dict[str, Any] | None = None
+        self, state: JobState, message: str = "", result: TrainOutcome | SweepOutcome | None = None
     ) -> None:
         with self._cond:
             if result is not None:
@@ -117,18 +121,33 @@ class Job:
             if done and index >= len(self._events):
                 return
 
-    def snapshot(self) -> dict[str, Any]:
+    def snapshot(self) -> JobSnapshot:
+        """A consistent copy of the job's state for readers."""
         with self._cond:
-            return {
-                "job_id": self.job_id,
-                "kind": self.kind.value,
-                "state": self.state.value,
-                "model_name": self.model_name,
-                "created_at": self.created_at,
-                "finished_at": self.finished_at,
-                "message": self.message,
-                "result": dict(self.result),
-            }
+            return JobSnapshot(
+                job_id=self.job_id,
+                kind=self.kind,
+                state=self.state,
+                model_name=self.model_name,
+                created_at=self.created_at,
+                finished_at=self.finished_at,
+                message=self.message,
+                result=self.result,
+            )
+
+
+@dataclasses.dataclass(frozen=True)
+class JobSnapshot:
+    """What a reader sees of a job at one moment."""
+
+    job_id: str
+    kind: JobKind
+    state: JobState
+    model_name: str
+    created_at: float
+    finished_at: float
+    message: str
+    result: TrainOutcome | SweepOutcome | None
 
 
 @dataclasses.dataclass

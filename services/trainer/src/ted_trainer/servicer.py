@@ -27,7 +27,9 @@ from ted_trainer.errors import (
 from ted_trainer.events import ArchiveEvent, EpochEvent, StampedEvent, StateEvent, TrialEvent
 from ted_trainer.job_runner import JobRunner
 from ted_trainer.jobs import Job, JobKind, JobState
+from ted_trainer.sweep_runner import SweepOutcome, TrialOutcome
 from ted_trainer.sweep_spec import default_config_validator, parse_sweep_text
+from ted_trainer.train_job import TrainOutcome
 
 logger = logging.getLogger(__name__)
 
@@ -92,14 +94,12 @@ class TrainerServicer(trainer_pb2_grpc.TrainerServiceServicer):
                 raise RequestError("project", "give a project path or upload its files")
             return None
         if kind == "path":
-            path = Path(source.path).expanduser()
-            if not path.is_dir():
-                raise RequestError(
-                    "project.path", f"{source.path!r} is not a directory on the server"
-                )
-            if not (path / "domain.yml").is_file() and not (path / "domain.yaml").is_file():
-                raise RequestError("project.path", f"{source.path!r} holds no domain.yml")
-            return path.resolve()
+            from ted_pipeline import ProjectNotFoundError, check_project_dir
+
+            try:
+                return check_project_dir(source.path)
+            except ProjectNotFoundError as e:
+                raise RequestError("project.path", f"{e} on the server") from e
         files = [(f.path, f.content) for f in source.files.files]
         if not files:
             raise RequestError("project.files", "no files uploaded")
@@ -228,42 +228,54 @@ def _finite(value: Any) -> float:
     return number
 
 
+def _trial_to_proto(trial: TrialOutcome) -> trainer_pb2.TrialSummary:
+    return trainer_pb2.TrialSummary(
+        trial_id=trial.trial_id,
+        state=trial.state,
+        hyperparameters=_struct(trial.hyperparameters),
+        metric=_finite(trial.metric),
+        duration_seconds=_finite(trial.duration_s),
+        version=trial.version,
+        error=trial.error,
+        metrics={k: float(v) for k, v in trial.metrics.items()},
+    )
+
+
+def result_to_proto(result: TrainOutcome | SweepOutcome | None) -> trainer_pb2.JobResult:
+    """A Train job's outcome, a sweep's outcome, or nothing yet."""
+    if isinstance(result, TrainOutcome):
+        return trainer_pb2.JobResult(
+            skipped=result.skipped,
+            reason=result.reason,
+            version=result.version,
+            metrics=dict(result.metrics),
+        )
+    if isinstance(result, SweepOutcome):
+        best = result.best
+        return trainer_pb2.JobResult(
+            version=best.version if best else 0,
+            metrics={k: float(v) for k, v in best.metrics.items()} if best else {},
+            sweep_id=result.sweep_id,
+            best_trial_id=best.trial_id if best else "",
+            alias=result.alias if best and not result.cancelled else "",
+            metric=result.metric,
+            metric_source=result.metric_source,
+            trials=[_trial_to_proto(t) for t in result.trials],
+        )
+    return trainer_pb2.JobResult()
+
+
 def job_to_proto(job: Job) -> trainer_pb2.Job:
     snap = job.snapshot()
-    result = snap["result"]
-    trials = [
-        trainer_pb2.TrialSummary(
-            trial_id=t["trial_id"],
-            state=t["state"],
-            hyperparameters=_struct(t["hyperparameters"]),
-            metric=_finite(t["metric"]),
-            duration_seconds=_finite(t["duration_s"]),
-            version=int(t["version"]),
-            error=t["error"],
-            metrics={k: float(v) for k, v in t["metrics"].items()},
-        )
-        for t in result.get("trials", [])
-    ]
     return trainer_pb2.Job(
-        job_id=snap["job_id"],
-        kind=_KINDS[job.kind],
-        state=_STATES[job.state],
-        model_name=snap["model_name"],
-        created_at=snap["created_at"],
-        finished_at=snap["finished_at"],
-        message=snap["message"],
-        result=trainer_pb2.JobResult(
-            skipped=bool(result.get("skipped", False)),
-            reason=str(result.get("reason", "")),
-            version=int(result.get("version", 0)),
-            metrics={k: float(v) for k, v in dict(result.get("metrics", {})).items()},
-            sweep_id=str(result.get("sweep_id", "")),
-            best_trial_id=str(result.get("best_trial_id", "")),
-            alias=str(result.get("alias", "")),
-            metric=str(result.get("metric", "")),
-            metric_source=str(result.get("metric_source", "")),
-            trials=trials,
-        ),
+        job_id=snap.job_id,
+        kind=_KINDS[snap.kind],
+        state=_STATES[snap.state],
+        model_name=snap.model_name,
+        created_at=snap.created_at,
+        finished_at=snap.finished_at,
+        message=snap.message,
+        result=result_to_proto(snap.result),
     )
 
 

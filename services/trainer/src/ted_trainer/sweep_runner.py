@@ -18,8 +18,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from ted_trainer.errors import SweepFailedError, SweepSpecError
 from ted_trainer.events import EventSink, StateEvent
 from ted_trainer.objective import OBJECTIVE_KEY, SOURCE_TRAINING
@@ -132,21 +130,30 @@ def plan_sweep(
     *,
     store_root: str | Path,
     sweep_id: str | None = None,
-    crash_once_dir: str | None = None,
 ) -> SweepPlan:
-    """Resolve project, model name, fixed overrides and storage of a sweep."""
+    """Resolve project, config, model name, fixed overrides and storage of a sweep."""
+    from ted_data_adapter.errors import DataValidationError
+    from ted_model import ConfigError
+    from ted_pipeline import ProjectNotFoundError, check_project_dir
+
     if spec.project is None:
         raise SweepSpecError(
             "project", "no project: name one in the sweep file or on the command line"
         )
-    project = spec.project
-    if not (project / "domain.yml").is_file() and not (project / "domain.yaml").is_file():
-        raise SweepSpecError("project", f"{project} is not a project folder (no domain.yml)")
+    try:
+        project = check_project_dir(spec.project)
+    except ProjectNotFoundError as e:
+        raise SweepSpecError("project", str(e)) from e
     if spec.eval_stories is not None and not spec.eval_stories.exists():
         raise SweepSpecError("eval_stories", f"{spec.eval_stories} does not exist")
     store_root = Path(store_root).resolve()
-    config_overrides = _config_file_overrides(spec)
-    fixed = {**config_overrides, **spec.fixed_overrides()}
+    fixed = spec.fixed_overrides()
+    try:
+        config = _effective_config(project, spec.config, fixed)
+    except DataValidationError as e:
+        raise SweepSpecError("config" if spec.config else "project", str(e)) from e
+    except ConfigError as e:
+        raise SweepSpecError(f"overrides.{e.key}", str(e)) from e
     sweep_id = sweep_id or new_sweep_id()
     context = TrialContext(
         sweep_id=sweep_id,
@@ -158,10 +165,11 @@ def plan_sweep(
         cpus=spec.resources_per_trial.cpu,
         augmentation=spec.augmentation,
         eval_stories=str(spec.eval_stories) if spec.eval_stories else None,
-        crash_once_dir=crash_once_dir,
+        config_file=str(spec.config) if spec.config else None,
     )
-    base_epochs = int(fixed.get("epochs") or _project_epochs(project) or 1)
-    return SweepPlan(sweep_id, spec, context, runs_dir(spec, store_root) / sweep_id, base_epochs)
+    return SweepPlan(
+        sweep_id, spec, context, runs_dir(spec, store_root) / sweep_id, int(config.epochs)
+    )
 
 
 def run_sweep(
@@ -311,31 +319,17 @@ def _default_name(project: Path) -> str:
     return name or "model"
 
 
-def _config_file_overrides(spec: SweepSpec) -> dict[str, Any]:
-    """The TEDPolicy entry of the sweep's ``config`` file (when it names one)."""
-    if spec.config is None:
-        return {}
-    entry = _ted_policy_entry(spec.config, "config")
-    return {k: v for k, v in entry.items() if k != "name"}
+def _effective_config(project: Path, config_file: Path | None, fixed: dict[str, Any]) -> Any:
+    """The TEDPolicy settings every trial starts from (before its sampled values)."""
+    from ted_data_adapter.config import ProjectConfig
+    from ted_pipeline import read_config_file, ted_config
+    from ted_pipeline.config import TED_POLICY
 
-
-def _project_epochs(project: Path) -> int | None:
-    path = project / "config.yml"
-    if not path.is_file():
-        return None
-    try:
-        epochs = _ted_policy_entry(path, "project").get("epochs")
-    except SweepSpecError:
-        return None
-    return int(epochs) if isinstance(epochs, int) else None
-
-
-def _ted_policy_entry(path: Path, key: str) -> dict[str, Any]:
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as e:
-        raise SweepSpecError(key, f"cannot read {path}: {e}") from e
-    for policy in data.get("policies") or [] if isinstance(data, dict) else []:
-        if isinstance(policy, dict) and policy.get("name") == "TEDPolicy":
-            return dict(policy)
-    raise SweepSpecError(key, f"{path} has no TEDPolicy entry under 'policies'")
+    if config_file is not None:
+        config = read_config_file(config_file)
+        if not config.policy_config(TED_POLICY):
+            raise SweepSpecError("config", f"{config_file} has no TEDPolicy entry under 'policies'")
+    else:
+        path = project / "config.yml"
+        config = read_config_file(path) if path.is_file() else ProjectConfig()
+    return ted_config(config, fixed)

@@ -31,6 +31,17 @@ class TrainTask:
     gpus: float = 0.0
 
 
+@dataclasses.dataclass(frozen=True)
+class TrainOutcome:
+    """What a Train job produced (picklable: it travels back from the Ray task)."""
+
+    skipped: bool
+    reason: str
+    version: int
+    metrics: dict[str, float]
+    archive_path: str
+
+
 class QueueEpochReporter:
     """``on_epoch_end`` callback putting each epoch's metrics on a Ray queue."""
 
@@ -41,7 +52,7 @@ class QueueEpochReporter:
         self.queue.put((epoch + 1, numeric_metrics(logs)))
 
 
-def train_in_worker(task: TrainTask, queue: Any) -> dict[str, Any]:
+def train_in_worker(task: TrainTask, queue: Any) -> TrainOutcome:
     """Body of the Ray task: same code path as ``ted train``."""
     import ray
 
@@ -49,7 +60,7 @@ def train_in_worker(task: TrainTask, queue: Any) -> dict[str, Any]:
 
     configure_tensorflow(ray.get_gpu_ids(), task.cpus)
     from ted_archive import ModelStore
-    from ted_model import train_project
+    from ted_pipeline import train_project
 
     result = train_project(
         task.project_dir,
@@ -59,13 +70,13 @@ def train_in_worker(task: TrainTask, queue: Any) -> dict[str, Any]:
         force=task.force,
         callbacks=[QueueEpochReporter(queue)],
     )
-    return {
-        "skipped": bool(result.skipped),
-        "reason": str(result.reason or ""),
-        "version": int(result.version or 0),
-        "metrics": numeric_metrics(dict(result.metrics or {})),
-        "archive_path": str(result.archive or ""),
-    }
+    return TrainOutcome(
+        skipped=bool(result.skipped),
+        reason=str(result.reason or ""),
+        version=int(result.version or 0),
+        metrics=numeric_metrics(dict(result.metrics or {})),
+        archive_path=str(result.archive or ""),
+    )
 
 
 def drive_train_job(job: Job, task: TrainTask) -> None:
@@ -95,7 +106,7 @@ def drive_train_job(job: Job, task: TrainTask) -> None:
             drain()
             if ready:
                 break
-        result = ray.get(ref)
+        result: TrainOutcome = ray.get(ref)
         drain()
     except Exception as e:  # the task failed, was cancelled or its worker died
         if job.cancel_requested.is_set():
@@ -105,11 +116,11 @@ def drive_train_job(job: Job, task: TrainTask) -> None:
         return
     finally:
         ray.kill(queue.actor)  # type: ignore[arg-type]
-    if result["skipped"]:
-        message = f"nothing trained: {result['reason']}"
+    if result.skipped:
+        message = f"nothing trained: {result.reason}"
     else:
-        job.emit(ArchiveEvent(task.model_name, result["version"], result["archive_path"]))
-        message = f"{task.model_name} version {result['version']}"
+        job.emit(ArchiveEvent(task.model_name, result.version, result.archive_path))
+        message = f"{task.model_name} version {result.version}"
     job.finish(JobState.SUCCEEDED, message, result)
 
 

@@ -2,17 +2,16 @@
 
 Runs in a Ray worker process. Reports every epoch's metrics to Tune (``ray.tune.report``) and
 a last report carrying the archive version the trial wrote; the archive's lineage names the
-sweep, the trial and the trial's hyperparameters.
+sweep, the trial and the trial's hyperparameters. The selection value is computed on the
+policy the trial just trained (in memory), not on a copy read back from the archive.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import logging
-import os
 import sys
 import time
-from pathlib import Path
 from typing import Any
 
 from ted_trainer.events import numeric_metrics
@@ -50,9 +49,8 @@ class TrialContext:
     cpus: float = 1.0
     augmentation: int | None = None
     eval_stories: str | None = None
-    # Test hook, never set from a sweep file: a directory; the first trial attempt to start
-    # drops a marker there and kills its own worker process; Tune retries it (max_failures).
-    crash_once_dir: str | None = None
+    # A config.yml that replaces the project's (the sweep file's ``config:``).
+    config_file: str | None = None
 
 
 class TuneEpochReporter:
@@ -85,12 +83,11 @@ def run_trial(config: dict[str, Any], context: TrialContext) -> None:
     from ted_trainer.devices import configure_tensorflow
 
     trial_id = tune.get_context().get_trial_id() or "local"
-    _maybe_crash_once(context, trial_id)
     devices = configure_tensorflow(ray.get_gpu_ids(), context.cpus)
     _forget_previous_trial()
 
     from ted_archive import ModelStore
-    from ted_model import train_project
+    from ted_pipeline import train_project
 
     hp = hyperparameters(config)
     overrides = {**_SWEEP_DEFAULTS, **context.fixed_overrides, **hp}
@@ -111,6 +108,7 @@ def run_trial(config: dict[str, Any], context: TrialContext) -> None:
         context.project_dir,
         store=ModelStore(context.store_root),
         name=context.model_name,
+        config_file=context.config_file,
         config_overrides=overrides,
         force=True,
         augmentation=context.augmentation,
@@ -122,11 +120,11 @@ def run_trial(config: dict[str, Any], context: TrialContext) -> None:
     if not reporter.last_metrics:
         tracker.update(final)
     if context.eval_stories:
-        accuracy = stories_accuracy(context, int(result.version or 0), context.eval_stories)
+        accuracy = stories_accuracy(result.policy, context.eval_stories)
         final[STORIES_METRIC] = accuracy
         tracker.set_from_stories(accuracy)
     elif tracker.source == SOURCE_TRAINING:
-        replayed = training_stories_accuracy(context, int(result.version or 0))
+        replayed = training_stories_accuracy(result)
         if replayed is not None:
             final[TRAINING_STORIES_METRIC] = replayed
             tracker.set_from_training_replay(replayed)
@@ -153,54 +151,24 @@ def _forget_previous_trial() -> None:
         keras.backend.clear_session()
 
 
-def training_stories_accuracy(context: TrialContext, version: int) -> float | None:
-    """Replay the project's training stories with the archived model, when they are readable.
+def training_stories_accuracy(result: Any) -> float | None:
+    """Replay the stories the trial trained on with the policy it just trained.
 
     Without held-out data the epoch logs only carry the running training accuracy (dropout
-    on, averaged while the weights still move); a replay of the stories the trial trained on
-    scores the model that was actually archived.
+    on, averaged while the weights still move); the replay scores the model that was
+    archived, with dropout off.
     """
-    from ted_data_adapter import DataError
-    from ted_model import TEDModelError
+    from ted_pipeline.evaluation import evaluate_policy, replay_stories_of
 
-    data_dir = Path(context.project_dir) / "data"
-    if not data_dir.is_dir():
+    if result.policy is None or not result.stories:
         return None
-    try:
-        return stories_accuracy(context, version, str(data_dir))
-    except (DataError, TEDModelError) as e:
-        logger.warning("training stories of %s not replayed: %s", context.project_dir, e)
-        return None
-
-
-def stories_accuracy(context: TrialContext, version: int, stories_path: str) -> float:
-    """Replay stories with the archived model: accuracy over bot actions."""
-    import tempfile
-
-    from ted_archive import ModelStore
-    from ted_model import TEDPolicy
-    from ted_model.evaluation.replay import evaluate_policy
-    from ted_model.evaluation.stories import load_replay_stories
-
-    with tempfile.TemporaryDirectory(prefix="ted-eval-") as tmp:
-        ModelStore(context.store_root).unpack(context.model_name, version, tmp)
-        policy = TEDPolicy.load(tmp)
-        stories = load_replay_stories(stories_path, policy.vocabulary)
-        report = evaluate_policy(policy, stories)
+    report = evaluate_policy(result.policy, replay_stories_of(result.stories))
     return float(report.action_accuracy)
 
 
-def _maybe_crash_once(context: TrialContext, trial_id: str) -> None:
-    """Test hook: the first trial attempt to get here kills its worker (exactly once)."""
-    if not context.crash_once_dir:
-        return
-    marker = Path(context.crash_once_dir) / "crashed"
-    marker.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        fd = os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
-    except FileExistsError:
-        return
-    os.write(fd, trial_id.encode())
-    os.close(fd)
-    logger.warning("test hook: trial %s kills its worker on purpose", trial_id)
-    os._exit(17)
+def stories_accuracy(policy: Any, stories_path: str) -> float:
+    """Replay stories from a file or folder with ``policy``: accuracy over bot actions."""
+    from ted_pipeline.evaluation import evaluate_policy, load_replay_stories
+
+    stories = load_replay_stories(stories_path, policy.vocabulary)
+    return float(evaluate_policy(policy, stories).action_accuracy)

@@ -34,13 +34,12 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    # ted-client is a separate, light distribution (grpc, no TensorFlow): import it only here.
     try:
-        from ted_predictor.client import ModelRef, PredictorClient
-        from ted_predictor.errors import PredictorError
-        from ted_predictor.rasa_tracker import load_events_file
+        from ted_client import ClientError, ModelRef, PredictorClient, load_events_file
     except ImportError as e:
         raise CliError(
-            f"the predictor client is not installed ({e}); install ted-cli[serve]"
+            f"the predictor client is not installed ({e}); pip install ted-client"
         ) from e
     if args.top_k < 0:
         raise CliError("--top-k must be >= 0")
@@ -49,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
         events = load_events_file(args.events)
         with PredictorClient(args.address, timeout=args.timeout) as client:
             result = client.predict(ref, events, top_k=args.top_k)
-    except PredictorError as e:
+    except ClientError as e:
         raise CliError(str(e)) from e
     if args.json:
         print(json.dumps(result.to_json(), indent=2))

@@ -26,7 +26,10 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("project_dir", type=Path, help="the project folder")
     parser.add_argument(
-        "--config", type=Path, default=None, help="config.yml to use (default: the project's)"
+        "--config",
+        type=Path,
+        default=None,
+        help="config.yml to use instead of the project's (as rasa train --config)",
     )
     parser.add_argument(
         "--store",
@@ -50,8 +53,13 @@ def register(subparsers: Any) -> None:
 
 def run_train(args: argparse.Namespace) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    from ted_data_adapter.errors import DataError, DataValidationError
-    from ted_model import TEDModelError, train_project
+    try:
+        from ted_pipeline import PipelineError, train_project
+    except ImportError as e:
+        raise CliError(f"ted train needs ted-pipeline ({e}); install 'ted-cli[train]'") from e
+    from ted_archive import ArchiveError
+    from ted_data_adapter.errors import DataError
+    from ted_model import TEDModelError
 
     if args.augmentation is not None and args.augmentation < 0:
         raise CliError("--augmentation must be 0 or more")
@@ -63,23 +71,17 @@ def run_train(args: argparse.Namespace) -> int:
             args.project_dir,
             store=args.store,
             name=args.name,
+            config_file=args.config,
             config_overrides=overrides,
             force=args.force,
             augmentation=args.augmentation,
             finetune=args.finetune,
-            config_file=args.config,
             verbose=sys.stdout.isatty(),
         )
-    except DataValidationError as e:
+    except (DataError, TEDModelError, PipelineError) as e:
         raise CliError(str(e)) from e
-    except (DataError, TEDModelError) as e:
-        raise CliError(str(e)) from e
-    except Exception as e:
-        from ted_archive import ArchiveError
-
-        if isinstance(e, ArchiveError):
-            raise CliError(f"model store {args.store}: {e}") from e
-        raise
+    except ArchiveError as e:
+        raise CliError(f"model store {args.store}: {e}") from e
     if result.skipped:
         print(f"{result.name}: nothing changed since version {result.version}; not trained")
         return 0

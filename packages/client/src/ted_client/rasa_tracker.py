@@ -11,33 +11,33 @@ import json
 from pathlib import Path
 from typing import Any
 
+from ted_client.errors import InvalidEventsError
 from ted_data_adapter.events import ActionExecuted, ActiveLoop, Entity, Event, SlotSet, UserUttered
-from ted_predictor.errors import InvalidRequestError
 
 
 def _text(data: dict[str, Any], key: str, where: str) -> str:
     value = data.get(key)
     if not isinstance(value, str) or not value:
-        raise InvalidRequestError(f"{where}.{key}", "must be a non-empty string")
+        raise InvalidEventsError(f"{where}.{key}", "must be a non-empty string")
     return value
 
 
 def _user(data: dict[str, Any], where: str) -> UserUttered:
     parse = data.get("parse_data") or {}
     if not isinstance(parse, dict):
-        raise InvalidRequestError(f"{where}.parse_data", "must be an object")
+        raise InvalidEventsError(f"{where}.parse_data", "must be an object")
     intent = parse.get("intent") or {}
     if not isinstance(intent, dict):
-        raise InvalidRequestError(f"{where}.parse_data.intent", "must be an object")
+        raise InvalidEventsError(f"{where}.parse_data.intent", "must be an object")
     name = _text(intent, "name", f"{where}.parse_data.intent")
     entities = []
     raw_entities = parse.get("entities") or []
     if not isinstance(raw_entities, list):
-        raise InvalidRequestError(f"{where}.parse_data.entities", "must be a list")
+        raise InvalidEventsError(f"{where}.parse_data.entities", "must be a list")
     for i, item in enumerate(raw_entities):
         at = f"{where}.parse_data.entities[{i}]"
         if not isinstance(item, dict):
-            raise InvalidRequestError(at, "must be an object")
+            raise InvalidEventsError(at, "must be an object")
         role, group = item.get("role"), item.get("group")
         entities.append(
             Entity(
@@ -54,15 +54,15 @@ def events_from_json(data: Any, source: str = "events") -> list[Event]:
     """Domain events from parsed tracker JSON (a list, or an object with ``events``)."""
     if isinstance(data, dict):
         if "events" not in data:
-            raise InvalidRequestError(source, 'a tracker object needs an "events" list')
+            raise InvalidEventsError(source, 'a tracker object needs an "events" list')
         data = data["events"]
     if not isinstance(data, list):
-        raise InvalidRequestError(source, "expected a list of events or a tracker object")
+        raise InvalidEventsError(source, "expected a list of events or a tracker object")
     events: list[Event] = []
     for index, item in enumerate(data):
         where = f"{source}[{index}]"
         if not isinstance(item, dict):
-            raise InvalidRequestError(where, "an event must be an object")
+            raise InvalidEventsError(where, "an event must be an object")
         kind = item.get("event")
         if kind == "user":
             events.append(_user(item, where))
@@ -73,10 +73,10 @@ def events_from_json(data: Any, source: str = "events") -> list[Event]:
         elif kind == "active_loop":
             name = item.get("name")
             if name is not None and not isinstance(name, str):
-                raise InvalidRequestError(f"{where}.name", "must be a string or null")
+                raise InvalidEventsError(f"{where}.name", "must be a string or null")
             events.append(ActiveLoop(name or None))
         elif not isinstance(kind, str):
-            raise InvalidRequestError(f"{where}.event", "missing event type")
+            raise InvalidEventsError(f"{where}.event", "missing event type")
     return events
 
 
@@ -86,9 +86,9 @@ def load_events_file(path: str | Path) -> list[Event]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except OSError as e:
-        raise InvalidRequestError(str(path), f"cannot read: {e.strerror or e}") from e
+        raise InvalidEventsError(str(path), f"cannot read: {e.strerror or e}") from e
     except json.JSONDecodeError as e:
-        raise InvalidRequestError(
+        raise InvalidEventsError(
             f"{path}:{e.lineno}", f"not valid JSON: {e.msg} (column {e.colno})"
         ) from e
     return events_from_json(data, source=str(path))

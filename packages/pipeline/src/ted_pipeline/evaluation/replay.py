@@ -18,9 +18,13 @@ from typing import Any, Protocol
 from ted_data_adapter.errors import DataError
 from ted_data_adapter.events import ACTION_LISTEN, ActionExecuted, Event, UserUttered
 from ted_model.errors import TEDModelError
-from ted_model.evaluation.errors import EvaluationError
-from ted_model.evaluation.metrics import ConversationPredictions, EvaluationReport, compute_report
-from ted_model.evaluation.symbols import KnownSymbols
+from ted_pipeline.evaluation.errors import EvaluationError
+from ted_pipeline.evaluation.metrics import (
+    ConversationPredictions,
+    EvaluationReport,
+    compute_report,
+)
+from ted_pipeline.evaluation.symbols import KnownSymbols
 
 logger = logging.getLogger(__name__)
 

@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from ted_data_adapter.events import ActionExecuted, UserUttered
-from ted_model import TEDPolicy, train_project
-from ted_model.evaluation import (
+from ted_model import TEDPolicy
+from ted_pipeline import train_project
+from ted_pipeline.evaluation import (
     EvaluationError,
     ReplayStory,
     evaluate_policy,
@@ -34,10 +35,11 @@ MOODBOT = _shared_data() / "moodbot"
 @pytest.fixture(scope="module")
 def policy(tmp_path_factory: pytest.TempPathFactory) -> TEDPolicy:
     store = tmp_path_factory.mktemp("store")
-    train_project(
+    result = train_project(
         MOODBOT, store=store, name="mood", config_overrides={"epochs": 40}, augmentation=0
     )
-    return TEDPolicy.from_store(store, "mood")
+    assert result.policy is not None
+    return result.policy
 
 
 def test_moodbot_test_stories_counts(policy: TEDPolicy) -> None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from ted_data_adapter.events import ActionExecuted, SlotSet, UserUttered
-from ted_model.evaluation.errors import EvaluationError
-from ted_model.evaluation.replay import (
+from ted_pipeline.evaluation.errors import EvaluationError
+from ted_pipeline.evaluation.replay import (
     ReplayStory,
     check_known_symbols,
     prediction_points,

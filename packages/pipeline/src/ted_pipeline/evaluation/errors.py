@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ted_model.errors import TEDModelError
+from ted_pipeline.errors import PipelineError
 
 
-class EvaluationError(TEDModelError):
+class EvaluationError(PipelineError):
     """Test stories cannot be replayed against this model (e.g. an action it does not know)."""

@@ -4,7 +4,8 @@
         result = client.predict("moodbot", events, top_k=3)
         print(result.version, result.ranking[0])
 
-Failed calls raise :class:`PredictorClientError` with the status code name and details.
+Failed calls raise :class:`ted_client.errors.PredictorClientError` with the status code name
+and details. Only grpc and the generated ``ted.v1`` code are needed, no model code.
 """
 
 from __future__ import annotations
@@ -15,9 +16,9 @@ from typing import Any, TypeVar
 
 import grpc
 
+from ted_client.convert import conversation_to_proto
+from ted_client.errors import InvalidModelRefError, PredictorClientError
 from ted_data_adapter.events import Event
-from ted_predictor.convert import conversation_to_proto
-from ted_predictor.errors import InvalidRequestError, PredictorClientError
 from ted_protos.ted.v1 import predictor_pb2, predictor_pb2_grpc
 
 T = TypeVar("T")
@@ -42,7 +43,7 @@ class ModelRef:
     def parse(cls, text: str) -> ModelRef:
         name, sep, ref = text.partition("@")
         if not name or (sep and not ref):
-            raise InvalidRequestError("model", f"expected NAME[@VERSION|@ALIAS], got {text!r}")
+            raise InvalidModelRefError(text)
         if not sep:
             return cls(name)
         if ref.isdigit():

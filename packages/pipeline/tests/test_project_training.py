@@ -2,25 +2,13 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 
-from ted_model import FinetuneRefused, TEDPolicy, train_project
+from ted_pipeline import FinetuneRefused, ModelRef, load_model, train_project
 
 pytestmark = pytest.mark.slow
-
-CONFIG = """\
-policies:
-  - name: TEDPolicy
-    max_history: 3
-    epochs: 6
-    random_seed: 5
-    transformer_size: 32
-    evaluate_on_number_of_examples: 4
-    evaluate_every_number_of_epochs: 3
-"""
 
 EXTRA_STORY = """
 - story: extra happy path
@@ -32,14 +20,6 @@ EXTRA_STORY = """
   - intent: goodbye
   - action: utter_goodbye
 """
-
-
-@pytest.fixture
-def project(tmp_path: Path, data_dir: Path) -> Path:
-    target = tmp_path / "bot"
-    shutil.copytree(data_dir / "moodbot", target)
-    (target / "config.yml").write_text(CONFIG, encoding="utf-8")
-    return target
 
 
 def test_unchanged_is_skipped_finetune_after_data_change(project: Path, tmp_path: Path) -> None:
@@ -67,7 +47,7 @@ def test_unchanged_is_skipped_finetune_after_data_change(project: Path, tmp_path
     tuned = train_project(project, store=store, augmentation=0, finetune=True)
     assert tuned.version == 2 and tuned.finetuned
     assert tuned.metrics["epochs"] == 3  # finetune_epoch_fraction 0.5 of 6
-    manifest = TEDPolicy.from_store(store, "bot", 2).manifest
+    manifest = load_model(ModelRef(store=store, name="bot", version=2)).manifest
     assert manifest.lineage["parent_version"] == 1
     assert manifest.lineage["finetuned"] is True
 

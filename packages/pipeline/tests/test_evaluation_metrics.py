@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ted_model.evaluation.metrics import (
+from ted_pipeline.evaluation.metrics import (
     ConversationPredictions,
     class_scores,
     compute_report,

@@ -3,22 +3,22 @@
 Importing this package does not import TensorFlow; only the policy being replayed needs it.
 """
 
-from ted_model.evaluation.errors import EvaluationError
-from ted_model.evaluation.metrics import (
+from ted_pipeline.evaluation.errors import EvaluationError
+from ted_pipeline.evaluation.metrics import (
     ACTION_LISTEN,
     ActionScore,
     ConversationPredictions,
     EvaluationReport,
     compute_report,
 )
-from ted_model.evaluation.replay import (
+from ted_pipeline.evaluation.replay import (
     PredictionPoint,
     ReplayStory,
     evaluate_policy,
     prediction_points,
     replay_stories,
 )
-from ted_model.evaluation.stories import load_replay_stories
+from ted_pipeline.evaluation.stories import load_replay_stories, replay_stories_of
 
 __all__ = [
     "ACTION_LISTEN",
@@ -33,4 +33,5 @@ __all__ = [
     "load_replay_stories",
     "prediction_points",
     "replay_stories",
+    "replay_stories_of",
 ]
