@@ -55,7 +55,8 @@ def test_ted_predict_prints_a_table(
                "--events", str(tracker_file), "--top-k", "3")  # fmt: skip
     assert done.returncode == 0, done.stderr
     header, *rows = done.stdout.splitlines()
-    assert header == f"model {MODEL} version 1 (3 events)"
+    # action_session_start, session_started, action_listen, user: the bot text is skipped
+    assert header == f"model {MODEL} version 1 (4 events), decided by TEDPolicy"
     assert len(rows) == 3
     confidences = []
     for row in rows:

@@ -9,7 +9,14 @@ import pytest
 
 from ted_client.errors import ClientError, InvalidEventsError
 from ted_client.rasa_tracker import events_from_json, load_events_file
-from ted_data_adapter.events import ActionExecuted, ActiveLoop, Entity, SlotSet, UserUttered
+from ted_data_adapter.events import (
+    ActionExecuted,
+    ActiveLoop,
+    Entity,
+    SessionStarted,
+    SlotSet,
+    UserUttered,
+)
 
 
 def test_rasa_tracker_events_are_read_and_others_skipped(tmp_path: Path) -> None:
@@ -36,6 +43,7 @@ def test_rasa_tracker_events_are_read_and_others_skipped(tmp_path: Path) -> None
     path.write_text(json.dumps(tracker))
     assert load_events_file(path) == [
         ActionExecuted("action_session_start"),
+        SessionStarted(),  # what came before the session no longer counts
         ActionExecuted("action_listen"),
         UserUttered("inform", (Entity("city", "Berlin", role="to"),)),
         SlotSet("city", "Berlin"),

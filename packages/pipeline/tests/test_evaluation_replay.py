@@ -28,6 +28,7 @@ SAD_PATH = (
 def test_listens_are_made_explicit_once() -> None:
     explicit = with_explicit_listens(SAD_PATH)
     assert explicit == [
+        LISTEN,  # as Rasa's stories: a listen before the first user turn too
         UserUttered("greet"),
         ActionExecuted("utter_greet"),
         LISTEN,
@@ -54,17 +55,24 @@ def test_every_action_is_predicted_from_the_history_before_it() -> None:
         "action_listen",
     ]
     assert all(p.story == 3 for p in points)
-    assert points[0].history == (UserUttered("greet"),)
+    assert points[0].history == (LISTEN, UserUttered("greet"))
     assert points[3].history[-1] == ActionExecuted("utter_cheer_up")
     # one listen per user turn, as rasa test core counts them
     assert sum(p.target == "action_listen" for p in points) == 3
 
 
-def test_a_leading_listen_is_not_a_prediction_point() -> None:
-    story = (SlotSet("name", "x"), LISTEN, UserUttered("greet"), ActionExecuted("utter_greet"))
-    points = prediction_points(0, story)
-    assert [p.target for p in points] == ["utter_greet", "action_listen"]
-    assert points[0].history == (SlotSet("name", "x"), LISTEN, UserUttered("greet"))
+def test_the_first_event_is_never_a_prediction_point() -> None:
+    """As in rasa test core: the replay starts from the story's first event."""
+    story = (LISTEN, UserUttered("greet"), ActionExecuted("utter_greet"))
+    assert [p.target for p in prediction_points(0, story)] == ["utter_greet", "action_listen"]
+    opening = (ActionExecuted("utter_greet"), UserUttered("greet"), ActionExecuted("utter_greet"))
+    points = prediction_points(0, opening)
+    assert [p.target for p in points] == ["action_listen", "utter_greet", "action_listen"]
+    # a slot set first: the listen after it is predicted, as Rasa does
+    slotted = (SlotSet("name", "x"), LISTEN, UserUttered("greet"), ActionExecuted("utter_greet"))
+    points = prediction_points(0, slotted)
+    assert [p.target for p in points] == ["action_listen", "utter_greet", "action_listen"]
+    assert points[1].history == (SlotSet("name", "x"), LISTEN, UserUttered("greet"))
 
 
 class _Vocab:

@@ -65,7 +65,7 @@ def test_from_rasa_reads_a_policy_entry() -> None:
         ({"transformer_size": 130}, "transformer_size"),
         ({"model_confidence": "linear_norm"}, "model_confidence"),
         ({"dense_dimension": {"colour": 3}}, "dense_dimension.colour"),
-        ({"no_such_key": 1}, "no_such_key"),
+        ({"maximum_positive_similarity": 0.9, "max_pos_sim": 0.9}, "max_pos_sim"),
         ({"learning_rate_decay": "cosine"}, "learning_rate_decay"),
         ({"ema_momentum": 1.5}, "ema_momentum"),
     ],
@@ -87,7 +87,62 @@ def test_known_unused_rasa_keys_warn(caplog: pytest.LogCaptureFixture) -> None:
     assert "hidden_layers_sizes.text" in caplog.text
 
 
+def test_unknown_keys_are_skipped_and_reported_not_raised(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    unknown: list[str] = []
+    ignored: list[str] = []
+    raw = {"name": "TEDPolicy", "epochs": 7, "evaluate_on_num_examples": 3, "colour": 1}
+    raw |= {"use_gpu": False, "dense_dimension": {"text": 64, "intent": 8}}
+    with caplog.at_level(logging.WARNING, logger="ted_model.config"):
+        config = TEDConfig.from_rasa(raw, unknown_keys=unknown, ignored_keys=ignored)
+    assert (config.epochs, config.dense_dimension["intent"]) == (7, 8)
+    assert unknown == ["evaluate_on_num_examples", "colour"]
+    assert ignored == ["use_gpu", "dense_dimension.text"]
+    assert caplog.text == ""  # handed to the caller, not logged
+    # without the lists every key is logged, a close match suggested
+    with caplog.at_level(logging.WARNING, logger="ted_model.config"):
+        assert TEDConfig.from_rasa(raw) == config
+    assert "unknown TEDPolicy key 'evaluate_on_num_examples' ignored" in caplog.text
+    assert "did you mean 'evaluate_on_number_of_examples'?" in caplog.text
+    assert "'colour' ignored\n" in caplog.text + "\n"  # nothing close to suggest
+    with pytest.raises(ConfigError, match="'epochs'"):  # a bad value still raises
+        TEDConfig.from_rasa({"epochs": "ten", "colour": 1}, unknown_keys=[])
+
+
+def test_rasa_36_spellings_are_read_as_the_fields() -> None:
+    raw = {
+        "maximum_positive_similarity": 0.7,
+        "maximum_negative_similarity": -0.3,
+        "use_maximum_negative_similarity": False,
+        "use_sparse_input_dropout": False,
+    }
+    ignored: list[str] = []
+    config = TEDConfig.from_rasa({**raw, "use_masked_language_model": False}, ignored_keys=ignored)
+    assert (config.max_pos_sim, config.max_neg_sim) == (0.7, -0.3)
+    assert (config.use_max_neg_sim, config.sparse_input_dropout) == (False, False)
+    assert ignored == ["use_masked_language_model"]
+    assert set(raw) <= TEDConfig.rasa_keys()
+
+
+def test_from_dict_stays_strict() -> None:
+    data = TEDConfig(epochs=3).to_dict()
+    assert TEDConfig.from_dict(data).epochs == 3
+    for extra in ({"no_such_key": 1}, {"use_gpu": True}, {"maximum_positive_similarity": 0.5}):
+        with pytest.raises(ConfigError) as info:
+            TEDConfig.from_dict({**data, **extra})
+        assert info.value.key == next(iter(extra))
+
+
+def test_a_config_error_can_say_where() -> None:
+    error = ConfigError("epochs", "expected an integer", where="config.yml:4: TEDPolicy")
+    assert str(error) == "config.yml:4: TEDPolicy: config key 'epochs': expected an integer"
+    assert (error.key, error.reason) == ("epochs", "expected an integer")
+
+
 def test_replace_validates() -> None:
     assert TEDConfig().replace(epochs=3).epochs == 3
     with pytest.raises(ConfigError):
         TEDConfig().replace(epochs=-3)
+    with pytest.raises(ConfigError, match="unknown"):
+        TEDConfig().replace(no_such_key=1)

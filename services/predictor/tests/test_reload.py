@@ -54,7 +54,8 @@ def test_new_version_and_alias_moves_are_served_without_failures(store_copy: Pat
     with running_server(make_config(store_copy)) as (server, client), Hammer(client) as hammer:
         assert _latest(client) == 1
         v1_policy = server.manager.resolve(MODEL).model
-        v1_refs = [weakref.ref(v1_policy), weakref.ref(v1_policy.model)]  # type: ignore[attr-defined]
+        # the ensemble and TED's Keras model inside it must both be freed after unloading
+        v1_refs = [weakref.ref(v1_policy), weakref.ref(v1_policy.ted.policy.model)]  # type: ignore[attr-defined]
         del v1_policy
         ModelStore(store_copy).set_alias(MODEL, "best", 1)
         wait_until(lambda: client.list_models()[0].aliases == {"best": 1}, what="alias best")

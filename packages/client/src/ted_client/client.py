@@ -11,7 +11,7 @@ and details. Only grpc and the generated ``ted.v1`` code are needed, no model co
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import grpc
@@ -65,15 +65,25 @@ class ModelRef:
 
 @dataclass(frozen=True)
 class PredictionResult:
+    """The next action (``ranking[0]``), the policy that chose it, and TED's own ranking."""
+
     model: str
     version: int
-    ranking: list[tuple[str, float]]  # best first
+    ranking: list[tuple[str, float]]  # the chosen action first
+    policy_name: str = ""
+    ted_ranking: list[tuple[str, float]] = field(default_factory=list)
+
+    @property
+    def action(self) -> str:
+        return self.ranking[0][0]
 
     def to_json(self) -> dict[str, Any]:
         return {
             "model": self.model,
             "version": self.version,
+            "policy_name": self.policy_name,
             "ranking": [{"action": a, "confidence": c} for a, c in self.ranking],
+            "ted_ranking": [{"action": a, "confidence": c} for a, c in self.ted_ranking],
         }
 
 
@@ -156,7 +166,11 @@ class PredictorClient:
         )
         response = self._call(self._stub.Predict, request, timeout)
         return PredictionResult(
-            response.model.name, response.model.version, _ranking(response.ranking)
+            response.model.name,
+            response.model.version,
+            _ranking(response.ranking),
+            response.policy_name,
+            _ranking(response.ted_ranking),
         )
 
     def predict_batch(
@@ -174,7 +188,13 @@ class PredictorClient:
         )
         response = self._call(self._stub.PredictBatch, request, timeout)
         return [
-            PredictionResult(response.model.name, response.model.version, _ranking(r.actions))
+            PredictionResult(
+                response.model.name,
+                response.model.version,
+                _ranking(r.actions),
+                r.policy_name,
+                _ranking(r.ted_ranking),
+            )
             for r in response.rankings
         ]
 

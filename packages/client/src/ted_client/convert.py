@@ -10,7 +10,18 @@ from typing import Any
 
 from google.protobuf import json_format, struct_pb2
 
-from ted_data_adapter.events import ActionExecuted, ActiveLoop, Event, SlotSet, UserUttered
+from ted_data_adapter.events import (
+    ActionExecuted,
+    ActionExecutionRejected,
+    ActionReverted,
+    ActiveLoop,
+    Event,
+    Restarted,
+    SessionStarted,
+    SlotSet,
+    UserUtteranceReverted,
+    UserUttered,
+)
 from ted_protos.ted.v1 import events_pb2
 
 
@@ -55,6 +66,16 @@ def event_to_proto(event: Event) -> events_pb2.Event:
         )
     if isinstance(event, ActiveLoop):
         return events_pb2.Event(active_loop=events_pb2.ActiveLoop(name=event.name or ""))
+    if isinstance(event, ActionExecutionRejected):
+        return events_pb2.Event(action_rejected=events_pb2.ActionExecutionRejected(name=event.name))
+    if isinstance(event, Restarted):
+        return events_pb2.Event(restarted=events_pb2.Restarted())
+    if isinstance(event, SessionStarted):
+        return events_pb2.Event(session_started=events_pb2.SessionStarted())
+    if isinstance(event, UserUtteranceReverted):
+        return events_pb2.Event(user_reverted=events_pb2.UserUtteranceReverted())
+    if isinstance(event, ActionReverted):
+        return events_pb2.Event(action_reverted=events_pb2.ActionReverted())
     raise TypeError(f"not a dialogue event: {event!r}")
 
 

@@ -1,8 +1,10 @@
 """Read the events of a Rasa tracker dump (JSON) as domain events.
 
-Accepts a JSON list of events or a tracker object with an ``events`` list. The event types
-``user``, ``action``, ``slot`` and ``active_loop`` are read; every other type (``bot``,
-``session_started``, ``restart`` ...) is skipped. Errors name the event index and field.
+Accepts a JSON list of events or a tracker object with an ``events`` list. Read: ``user``,
+``action``, ``slot``, ``active_loop`` (and 1.x ``form``), ``action_execution_rejected``, and
+the events that change which earlier events count: ``restart``, ``session_started``,
+``rewind`` (the user's turn undone) and ``undo`` (the bot's action undone). Every other type
+(``bot``, ``user_featurization`` ...) is skipped. Errors name the event index and field.
 """
 
 from __future__ import annotations
@@ -12,7 +14,19 @@ from pathlib import Path
 from typing import Any
 
 from ted_client.errors import InvalidEventsError
-from ted_data_adapter.events import ActionExecuted, ActiveLoop, Entity, Event, SlotSet, UserUttered
+from ted_data_adapter.events import (
+    ActionExecuted,
+    ActionExecutionRejected,
+    ActionReverted,
+    ActiveLoop,
+    Entity,
+    Event,
+    Restarted,
+    SessionStarted,
+    SlotSet,
+    UserUtteranceReverted,
+    UserUttered,
+)
 
 
 def _text(data: dict[str, Any], key: str, where: str) -> str:
@@ -70,14 +84,27 @@ def events_from_json(data: Any, source: str = "events") -> list[Event]:
             events.append(ActionExecuted(_text(item, "name", where)))
         elif kind == "slot":
             events.append(SlotSet(_text(item, "name", where), item.get("value")))
-        elif kind == "active_loop":
+        elif kind in ("active_loop", "form"):  # "form": the Rasa 1.x name
             name = item.get("name")
             if name is not None and not isinstance(name, str):
                 raise InvalidEventsError(f"{where}.name", "must be a string or null")
             events.append(ActiveLoop(name or None))
+        elif kind == "action_execution_rejected":
+            events.append(ActionExecutionRejected(_text(item, "name", where)))
+        elif kind in _MARKERS:
+            events.append(_MARKERS[kind]())
         elif not isinstance(kind, str):
             raise InvalidEventsError(f"{where}.event", "missing event type")
     return events
+
+
+# Rasa event types without fields that change which earlier events count.
+_MARKERS: dict[str, type[Restarted | SessionStarted | UserUtteranceReverted | ActionReverted]] = {
+    "restart": Restarted,
+    "session_started": SessionStarted,
+    "rewind": UserUtteranceReverted,
+    "undo": ActionReverted,
+}
 
 
 def load_events_file(path: str | Path) -> list[Event]:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from ted_data_adapter.errors import DataValidationError, Issue
+from ted_data_adapter.report import Findings, finish
 from ted_data_adapter.yaml_lines import YamlProblem, line_of, load_yaml, own_line
 
 
@@ -32,6 +33,8 @@ class ProjectConfig:
     file: str | None = None
     # 1-based line of each entry of ``policies`` (same order), 0 when unknown
     policy_lines: tuple[int, ...] = ()
+    # what Rasa only warns about in the file (its shape checks here are all errors)
+    warnings: tuple[Issue, ...] = field(default=(), compare=False)
 
     @classmethod
     def from_yaml(cls, data: Any, file: str | None) -> ProjectConfig:
@@ -60,13 +63,26 @@ class ProjectConfig:
         return cls(_plain(data), file, lines)
 
     @classmethod
-    def load(cls, path: str | os.PathLike[str]) -> ProjectConfig:
-        """Parse one config.yml; unreadable or malformed files raise DataValidationError."""
+    def read(cls, path: str | os.PathLike[str]) -> ProjectConfig:
+        """Parse one config.yml; unreadable or malformed files raise DataValidationError.
+
+        Its warnings are in ``warnings``, not logged (``load`` logs them).
+        """
         try:
             data = load_yaml(Path(path), str(path))
         except YamlProblem as e:
             raise DataValidationError([e.issue]) from e
         return cls.from_yaml(data, str(path))
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str], *, strict: bool = False) -> ProjectConfig:
+        """Parse one config.yml; unreadable or malformed files raise DataValidationError.
+
+        Its warnings are logged and kept in ``warnings`` (raised as errors with ``strict``).
+        """
+        config = cls.read(path)
+        finish(Findings(warnings=list(config.warnings)), strict)
+        return config
 
     @property
     def policies(self) -> list[dict[str, Any]]:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from ted_data_adapter.errors import DataValidationError, Issue
 from ted_data_adapter.events import ACTION_LISTEN
+from ted_data_adapter.report import Findings, finish
+from ted_data_adapter.retrieval import retrieval_action
 from ted_data_adapter.slots import OTHER_VALUE, Slot, SlotMapping, normalize_slot_type
 from ted_data_adapter.yaml_lines import YamlProblem, line_of, load_yaml, own_line
 
@@ -34,6 +36,8 @@ DEFAULT_INTENTS: tuple[str, ...] = (
     "nlu_fallback",
 )
 REQUESTED_SLOT = "requested_slot"
+# Loops every bot has besides its forms (Rasa's default loop actions).
+DEFAULT_LOOPS: tuple[str, ...] = ("action_two_stage_fallback",)
 
 
 @dataclass(frozen=True)
@@ -65,12 +69,29 @@ class Domain:
     version: str | None = None
     files: tuple[str, ...] = ()
     lines: dict[str, tuple[str, int]] = field(default_factory=dict, compare=False)
+    # what Rasa only warns about in the domain files (with file and line)
+    warnings: tuple[Issue, ...] = field(default=(), compare=False)
+
+    @property
+    def retrieval_actions(self) -> frozenset[str]:
+        """``utter_faq`` for every response ``utter_faq/<key>`` (what stories run)."""
+        found = (retrieval_action(name) for name in self.responses)
+        return frozenset(name for name in found if name is not None)
 
     @property
     def all_actions(self) -> frozenset[str]:
-        """Every action a story may run: defaults, custom actions, responses and forms."""
+        """Every action a story may run: defaults, custom actions, responses and forms.
+
+        A retrieval response (``utter_faq/ask_x``) is not an action of its own: its
+        retrieval action ``utter_faq`` is.
+        """
+        utterances = {name for name in self.responses if retrieval_action(name) is None}
         return (
-            frozenset(DEFAULT_ACTIONS) | set(self.actions) | set(self.responses) | set(self.forms)
+            frozenset(DEFAULT_ACTIONS)
+            | set(self.actions)
+            | utterances
+            | self.retrieval_actions
+            | set(self.forms)
         )
 
     @property
@@ -134,7 +155,7 @@ def _names(items: Any) -> list[tuple[str, Any, int]]:
 
 class _DomainBuilder:
     def __init__(self) -> None:
-        self.issues: list[Issue] = []
+        self.found = Findings()
         self.intents: dict[str, IntentConfig] = {}
         self.entities: list[str] = []
         self.roles: dict[str, set[str]] = {}
@@ -146,12 +167,14 @@ class _DomainBuilder:
         self.responses: list[str] = []
         self.version: str | None = None
         self.lines: dict[str, tuple[str, int]] = {}
+        # (slot, position among its mappings) -> where the mapping is written
+        self.mapping_sites: dict[tuple[str, int], tuple[str, int]] = {}
 
     def add_file(self, data: Any, name: str) -> None:
         if data is None:
             return
         if not isinstance(data, dict):
-            self.issues.append(Issue(name, own_line(data, 1), "domain must be a mapping"))
+            self.found.error(name, own_line(data, 1), "domain must be a mapping")
             return
         if "version" in data:
             self.version = str(data["version"])
@@ -192,15 +215,21 @@ class _DomainBuilder:
             self.lines.setdefault(f"action:{action}", (name, line))
             if action not in self.actions:
                 self.actions.append(action)
-        responses = data.get("responses") or data.get("templates") or {}
+        self.add_responses(data.get("responses") or data.get("templates") or {}, name)
+
+    def add_responses(self, responses: Any, file: str) -> None:
+        """Responses of a domain file (or of a data file: Rasa merges those in)."""
         for response, _, line in _names(responses):
-            self.lines.setdefault(f"action:{response}", (name, line))
+            self.lines.setdefault(f"action:{response}", (file, line))
+            action = retrieval_action(response)
+            if action is not None:
+                self.lines.setdefault(f"action:{action}", (file, line))
             if response not in self.responses:
                 self.responses.append(response)
 
     def _mapping(self, raw: Any, file: str, line: int, slot: str) -> SlotMapping | None:
         if not isinstance(raw, dict) or "type" not in raw:
-            self.issues.append(Issue(file, line, f"slot '{slot}': a mapping needs a 'type'"))
+            self.found.error(file, line, f"slot '{slot}': a mapping needs a 'type'")
             return None
 
         def as_tuple(value: Any) -> tuple[str, ...]:
@@ -211,8 +240,8 @@ class _DomainBuilder:
         kind = str(raw["type"])
         entity = raw.get("entity")
         if kind == "from_entity" and entity is None:
-            self.issues.append(
-                Issue(file, own_line(raw, line), f"slot '{slot}': from_entity needs 'entity'")
+            self.found.error(
+                file, own_line(raw, line), f"slot '{slot}': from_entity needs 'entity'"
             )
         conditions = raw.get("conditions") or []
         conditional = any(isinstance(c, dict) and c.get("active_loop") for c in conditions)
@@ -228,58 +257,45 @@ class _DomainBuilder:
         )
 
     def _slot(self, slot: str, options: Any, file: str, line: int, legacy: bool) -> Slot | None:
+        found = self.found
         if not isinstance(options, dict):
-            self.issues.append(Issue(file, line, f"slot '{slot}' must be a mapping with a 'type'"))
+            found.error(file, line, f"slot '{slot}' must be a mapping with a 'type'")
             return None
         raw_type = str(options.get("type", ""))
         kind = normalize_slot_type(raw_type)
         if kind is None:
-            self.issues.append(
-                Issue(
-                    file,
-                    line_of(options, "type", line),
-                    f"slot '{slot}' has unknown type '{raw_type}'",
-                )
+            found.error(
+                file, line_of(options, "type", line), f"slot '{slot}' has unknown type '{raw_type}'"
             )
             return None
         influence = bool(
             options.get("influence_conversation", raw_type != "unfeaturized" and kind != "any")
         )
         if kind == "any" and options.get("influence_conversation") is True:
-            self.issues.append(
-                Issue(
-                    file,
-                    line_of(options, "influence_conversation", line),
-                    f"slot '{slot}' of type any cannot influence the conversation",
-                )
+            found.error(
+                file,
+                line_of(options, "influence_conversation", line),
+                f"slot '{slot}' of type any cannot influence the conversation",
             )
         values: tuple[str, ...] = ()
         if kind == "categorical":
-            raw_values = options.get("values")
-            if not isinstance(raw_values, list) or not raw_values:
-                self.issues.append(
-                    Issue(file, line, f"categorical slot '{slot}' needs a non-empty 'values' list")
-                )
-                raw_values = []
-            lowered = [str(v).lower() for v in raw_values if str(v).lower() != OTHER_VALUE]
-            values = (*dict.fromkeys(lowered), OTHER_VALUE)
-        mappings = []
-        for index, raw in enumerate(options.get("mappings") or []):
-            mapping = self._mapping(raw, file, line_of(options.get("mappings"), index, line), slot)
+            values = self._categories(slot, options.get("values"), file, line)
+        mappings: list[SlotMapping] = []
+        raw_mappings = options.get("mappings") or []
+        for index, raw in enumerate(raw_mappings):
+            mapping_line = line_of(raw_mappings, index, line)
+            mapping = self._mapping(raw, file, mapping_line, slot)
             if mapping is not None:
+                self.mapping_sites[(slot, len(mappings))] = (file, mapping_line)
                 mappings.append(mapping)
         try:
             min_value = float(options.get("min_value", 0.0))
             max_value = float(options.get("max_value", 1.0))
         except (TypeError, ValueError):
-            self.issues.append(
-                Issue(file, line, f"float slot '{slot}': min_value/max_value must be numbers")
-            )
+            found.error(file, line, f"float slot '{slot}': min_value/max_value must be numbers")
             min_value, max_value = 0.0, 1.0
-        if min_value > max_value:
-            self.issues.append(
-                Issue(file, line, f"float slot '{slot}': min_value is above max_value")
-            )
+        if kind == "float" and min_value >= max_value:
+            found.error(file, line, f"float slot '{slot}': min_value must be below max_value")
         return Slot(
             name=slot,
             type=kind,
@@ -292,13 +308,74 @@ class _DomainBuilder:
             auto_fill=bool(options.get("auto_fill", True)) if legacy else False,
         )
 
+    def _categories(self, slot: str, raw: Any, file: str, line: int) -> tuple[str, ...]:
+        """Lower-cased values plus ``__other__``; ``null`` is not a value (Rasa drops it)."""
+        if raw is not None and not isinstance(raw, list):
+            self.found.error(file, line, f"categorical slot '{slot}': 'values' must be a list")
+            raw = []
+        if not raw:
+            self.found.warn(
+                file,
+                line,
+                f"categorical slot '{slot}' lists no values; every value counts as '{OTHER_VALUE}'",
+            )
+        if any(value is None for value in raw or []):
+            self.found.warn(
+                file,
+                line,
+                f"categorical slot '{slot}' lists null as a value; null means 'not set' and "
+                "is left out (quote it to mean the text 'null')",
+            )
+        lowered = [str(v).lower() for v in raw or [] if v is not None]
+        return (*dict.fromkeys(v for v in lowered if v != OTHER_VALUE), OTHER_VALUE)
+
+    def _checked_mappings(self, slot: Slot) -> tuple[SlotMapping, ...]:
+        """The slot's mappings Rasa would use: one naming an unknown entity (from_entity) or
+        intent (from_intent) is skipped with a warning, as Rasa skips it when filling slots."""
+        kept: list[SlotMapping] = []
+        known_intents = set(self.intents) | set(DEFAULT_INTENTS)
+        for position, mapping in enumerate(slot.mappings):
+            file, line = self.mapping_sites.get((slot.name, position), ("", 0))
+            if mapping.type == "from_entity" and mapping.entity not in self.entities:
+                self.found.warn(
+                    file,
+                    line,
+                    f"slot '{slot.name}' maps from unknown entity '{mapping.entity}'; "
+                    "the mapping is skipped",
+                )
+                continue
+            unknown = [
+                i for i in (*mapping.intents, *mapping.not_intents) if i not in known_intents
+            ]
+            if unknown and mapping.type == "from_intent":
+                self.found.warn(
+                    file,
+                    line,
+                    f"slot '{slot.name}' mapping names unknown intent '{unknown[0]}'; "
+                    "the mapping is skipped",
+                )
+                continue
+            for intent in unknown:
+                self.found.warn(
+                    file,
+                    line,
+                    f"slot '{slot.name}' mapping names unknown intent '{intent}'; it never matches",
+                )
+            kept.append(mapping)
+        return tuple(kept)
+
     def build(self) -> Domain:
+        """The domain; raises DataValidationError on errors (warnings go in ``warnings``)."""
         legacy = self.version is None or self.version.startswith(("1.", "2."))
         slots: dict[str, Slot] = {}
         for slot_name, options, file, line in self.raw_slots:
             slot = self._slot(slot_name, options, file, line, legacy)
             if slot is not None:
                 slots[slot_name] = slot
+        for name, slot in slots.items():
+            mappings = self._checked_mappings(slot)
+            if mappings != slot.mappings:
+                slots[name] = replace(slot, mappings=mappings)
         if self.forms and REQUESTED_SLOT not in slots:
             slots[REQUESTED_SLOT] = Slot(REQUESTED_SLOT, "text", influence_conversation=False)
         for key, (file, line) in self.lines.items():
@@ -306,37 +383,18 @@ class _DomainBuilder:
             if kind == "form":
                 for required in self.forms.get(name, ()):
                     if required not in slots:
-                        self.issues.append(
-                            Issue(file, line, f"form '{name}' requires unknown slot '{required}'")
+                        self.found.error(
+                            file, line, f"form '{name}' requires unknown slot '{required}'"
                         )
-            if kind == "slot" and name in slots:
-                for mapping in slots[name].mappings:
-                    if mapping.entity is not None and mapping.entity not in self.entities:
-                        self.issues.append(
-                            Issue(
-                                file,
-                                line,
-                                f"slot '{name}' maps from unknown entity '{mapping.entity}'",
-                            )
-                        )
-                    for intent in (*mapping.intents, *mapping.not_intents):
-                        if intent not in self.intents and intent not in DEFAULT_INTENTS:
-                            self.issues.append(
-                                Issue(
-                                    file,
-                                    line,
-                                    f"slot '{name}' mapping names unknown intent '{intent}'",
-                                )
-                            )
             if kind == "intent":
                 config = self.intents[name]
                 for entity in (config.use_entities or frozenset()) | config.ignore_entities:
                     if entity not in self.entities:
-                        self.issues.append(
-                            Issue(file, line, f"intent '{name}' names unknown entity '{entity}'")
+                        self.found.warn(
+                            file, line, f"intent '{name}' names unknown entity '{entity}'"
                         )
-        if self.issues:
-            raise DataValidationError(self.issues)
+        if self.found.errors:
+            raise DataValidationError(self.found.errors, self.found.warnings)
         return Domain(
             intents=self.intents,
             entities=tuple(self.entities),
@@ -349,6 +407,7 @@ class _DomainBuilder:
             version=self.version,
             files=tuple(sorted({file for file, _ in self.lines.values()})),
             lines=self.lines,
+            warnings=tuple(sorted(set(self.found.warnings))),
         )
 
 
@@ -359,19 +418,50 @@ def domain_files(path: Path) -> list[Path]:
     return [path]
 
 
-def load_domain(path: str | Path, display_root: Path | None = None) -> Domain:
-    """Read a domain file or directory; every problem found is raised in one DataValidationError."""
+def read_domain(
+    path: str | Path,
+    display_root: Path | None = None,
+    responses: Iterable[tuple[Any, str]] = (),
+) -> Domain:
+    """The domain of a file or directory, plus ``responses`` of data files (parsed YAML and
+    file name). Errors raise DataValidationError; warnings are in ``Domain.warnings``."""
     root = Path(path)
-    builder = _DomainBuilder()
     if not root.exists():
         raise DataValidationError([Issue(str(root), 0, "domain file or directory not found")])
+    builder = _DomainBuilder()
     for file in domain_files(root):
         display = _display(file, display_root)
         try:
             builder.add_file(load_yaml(file, display), display)
         except YamlProblem as e:
-            builder.issues.append(e.issue)
+            builder.found.errors.append(e.issue)
+    for raw, source in responses:
+        builder.add_responses(raw, source)
     return builder.build()
+
+
+def load_domain(
+    path: str | Path, display_root: Path | None = None, *, strict: bool = False
+) -> Domain:
+    """Read a domain file or directory; every error found is raised in one
+    DataValidationError. Warnings are logged and kept in ``Domain.warnings``; with
+    ``strict`` they are raised as errors."""
+    found = Findings()
+    try:
+        domain = read_domain(path, display_root)
+    except DataValidationError as e:
+        found.add_error(e)
+        finish(found, strict)  # there are errors: this raises them
+        raise
+    found.warnings.extend(domain.warnings)
+    finish(found, strict)
+    return domain
+
+
+def with_actions(domain: Domain, names: Iterable[str]) -> Domain:
+    """The domain with ``names`` as actions too (retrieval responses a story runs itself)."""
+    extra = tuple(name for name in dict.fromkeys(names) if name not in domain.actions)
+    return replace(domain, actions=(*domain.actions, *extra)) if extra else domain
 
 
 def _display(file: Path, root: Path | None) -> str:

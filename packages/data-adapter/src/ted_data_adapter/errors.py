@@ -17,16 +17,25 @@ class Issue:
     def __str__(self) -> str:
         return f"{self.file}:{self.line}: {self.message}"
 
+    def warning_text(self) -> str:
+        """The issue as a warning line: ``file:line: warning: message``."""
+        return f"{self.file}:{self.line}: warning: {self.message}"
+
 
 class DataError(Exception):
     """Base class of every error this package raises."""
 
 
 class DataValidationError(DataError):
-    """A project (or a story file) has one or more problems; all of them are in ``issues``."""
+    """A project (or a story file) has one or more problems; all of them are in ``issues``.
 
-    def __init__(self, issues: Iterable[Issue]) -> None:
+    ``warnings`` are the problems found beside them that do not stop a load on their own
+    (with ``strict`` they are in ``issues`` too), so a caller can still show them.
+    """
+
+    def __init__(self, issues: Iterable[Issue], warnings: Iterable[Issue] = ()) -> None:
         self.issues: list[Issue] = sorted(set(issues))
+        self.warnings: list[Issue] = sorted(set(warnings))
         lines = "\n".join(str(issue) for issue in self.issues)
         super().__init__(f"{len(self.issues)} problem(s) in the dialogue data:\n{lines}")
 

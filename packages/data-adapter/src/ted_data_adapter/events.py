@@ -50,5 +50,53 @@ class ActiveLoop:
     name: str | None
 
 
-Event = Union[UserUttered, ActionExecuted, SlotSet, ActiveLoop]  # noqa: UP007 - runtime alias
+@dataclass(frozen=True)
+class ActionExecutionRejected:
+    """An action (a form, usually) refused to run: the user's input was not for it."""
+
+    name: str
+
+
+@dataclass(frozen=True)
+class Restarted:
+    """The conversation was restarted: everything before is forgotten."""
+
+
+@dataclass(frozen=True)
+class SessionStarted:
+    """A new session began: what happened before no longer shapes the next action."""
+
+
+@dataclass(frozen=True)
+class UserUtteranceReverted:
+    """The last user turn (and the bot's actions after it) is undone (``action_back``)."""
+
+
+@dataclass(frozen=True)
+class ActionReverted:
+    """The last bot action is undone."""
+
+
+# Events that only change which earlier events count (see ``ted_data_adapter.applied``).
+ControlEvent = Union[  # noqa: UP007 - runtime alias
+    ActionExecutionRejected, Restarted, SessionStarted, UserUtteranceReverted, ActionReverted
+]
+Event = Union[  # noqa: UP007 - runtime alias
+    UserUttered,
+    ActionExecuted,
+    SlotSet,
+    ActiveLoop,
+    ActionExecutionRejected,
+    Restarted,
+    SessionStarted,
+    UserUtteranceReverted,
+    ActionReverted,
+]
+CONTROL_EVENTS = (
+    ActionExecutionRejected,
+    Restarted,
+    SessionStarted,
+    UserUtteranceReverted,
+    ActionReverted,
+)
 Conversation = Sequence[Event]

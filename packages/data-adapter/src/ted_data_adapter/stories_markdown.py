@@ -1,72 +1,99 @@
-"""Reader for the Rasa 1.x Markdown story format (``## story``, ``* intent{...}``, ``- action``)."""
+"""Reader for the Rasa 1.x Markdown story format (``## story``, ``* intent{...}``, ``- action``).
+
+As in Rasa's Markdown reader, what it cannot parse as an event (bad JSON after an action or a
+slot, a user turn or an action before the first story) is an error, and what it skips (a
+line it does not understand, bad entity JSON after an intent) is a warning. Steps with the
+1.x ``form: `` prefix are the turns a form handled (``* form: inform``, ``- form:
+restaurant_form``): Rasa 1.x leaves them out when it trains its policies (the form handled
+them), and so does this reader.
+"""
 
 from __future__ import annotations
 
 import json
 import re
+from pathlib import PurePath
 from typing import Any
 
-from ted_data_adapter.errors import Issue
 from ted_data_adapter.events import ActionExecuted, ActiveLoop, Entity, SlotSet, UserUttered
+from ted_data_adapter.report import Findings
+from ted_data_adapter.retrieval import split_intent
+from ted_data_adapter.stories_yaml import LEGACY_ACTION_NAMES, TEST_FILE_PREFIX
 from ted_data_adapter.story import Located, StoryBlock
 
 _USER = re.compile(r"^(?P<intent>[^{:]+?)\s*(?P<json>\{.*\})?\s*(?::\s*(?P<text>.*))?$")
 _NLU_HEADERS = {"intent", "synonym", "regex", "lookup"}
 _ACTION = re.compile(r"^(?P<name>[^{\s]+)\s*(?P<json>\{.*\})?\s*$")
+_FORM_HANDLED = re.compile(r"^[*\-]\s+form: ")
 
 
-def _json(raw: str | None, file: str, line: int, issues: list[Issue]) -> dict[str, Any] | None:
+def _json(raw: str | None) -> tuple[dict[str, Any] | None, str | None]:
+    """The parsed JSON object (``{}`` when there is none) or the reason it is not one."""
     if not raw:
-        return {}
+        return {}, None
     try:
         data = json.loads(raw)
     except json.JSONDecodeError as e:
-        issues.append(Issue(file, line, f"invalid JSON {raw!r}: {e.msg}"))
-        return None
+        return None, f"invalid JSON {raw!r}: {e.msg}"
     if not isinstance(data, dict):
-        issues.append(Issue(file, line, f"expected a JSON object, got {raw!r}"))
-        return None
-    return data
+        return None, f"expected a JSON object, got {raw!r}"
+    return data, None
 
 
-def _user(text: str, file: str, line: int, issues: list[Issue]) -> UserUttered | None:
+def _user(text: str, file: str, line: int, found: Findings, test: bool) -> UserUttered | None:
     match = _USER.match(text.strip())
-    if match is None or not match.group("intent").strip():
-        issues.append(Issue(file, line, f"cannot read user turn {text!r}"))
+    if match is None or not match.group("intent").strip().lstrip("/"):
+        found.error(file, line, f"cannot read user turn {text!r}")
         return None
-    data = _json(match.group("json"), file, line, issues)
+    data, problem = _json(match.group("json"))
     if data is None:
+        found.warn(file, line, f"{problem}; the turn's entities are left out (as in Rasa)")
+        data = {}
+    name = match.group("intent").strip().lstrip("/")
+    try:
+        intent, key = split_intent(name)
+    except ValueError as e:
+        found.error(file, line, str(e))
         return None
+    if key is not None and not test:
+        found.warn(
+            file,
+            line,
+            f"'{name}' is a full retrieval intent; as Rasa does, only its base intent "
+            f"'{intent}' is used for training",
+        )
     entities = tuple(Entity(str(k), v) for k, v in data.items())
-    return UserUttered(match.group("intent").strip().lstrip("/"), entities, match.group("text"))
+    return UserUttered(intent, entities, match.group("text"))
 
 
-def _action(text: str, file: str, line: int, issues: list[Issue]) -> list[Located]:
+def _action(text: str, file: str, line: int, found: Findings) -> list[Located]:
     match = _ACTION.match(text.strip())
     if match is None:
-        issues.append(Issue(file, line, f"cannot read action line {text!r}"))
+        found.error(file, line, f"cannot read action line {text!r}")
         return []
     name = match.group("name")
-    data = _json(match.group("json"), file, line, issues)
+    data, problem = _json(match.group("json"))
     if data is None:
+        found.error(file, line, str(problem))
         return []
     if name == "slot":
         return [Located(SlotSet(str(k), v), line) for k, v in data.items()]
     if name in ("form", "active_loop"):
         return [Located(ActiveLoop(data.get("name")), line)]
     if data:
-        issues.append(Issue(file, line, f"unexpected arguments for action '{name}'"))
-    return [Located(ActionExecuted(name), line)]
+        found.warn(file, line, f"arguments of action '{name}' are ignored")
+    return [Located(ActionExecuted(LEGACY_ACTION_NAMES.get(name, name)), line)]
 
 
 def read_story_markdown(
-    text: str, file: str, issues: list[Issue], test: bool = False
+    text: str, file: str, found: Findings, test: bool = False
 ) -> list[StoryBlock]:
     """Parse Markdown stories; ``* a OR b`` becomes an ``or`` step, ``>`` lines checkpoints."""
     blocks: list[StoryBlock] = []
     current: StoryBlock | None = None
     skipping = False
     kind = "test" if test else "story"
+    test_file = test or PurePath(file).name.startswith(TEST_FILE_PREFIX)
     for number, raw_line in enumerate(text.splitlines(), start=1):
         line = raw_line.split("<!--")[0].strip()
         if not line:
@@ -80,8 +107,12 @@ def read_story_markdown(
             blocks.append(current)
             continue
         if current is None:
-            if not skipping and not line.startswith("#"):
-                issues.append(Issue(file, number, "content before the first '## story' header"))
+            if skipping or line.startswith("#"):
+                continue
+            if line[0] in "*->":
+                found.error(file, number, "story content before the first '## story' header")
+            else:
+                found.warn(file, number, f"line {line!r} before the first story is left out")
             continue
         if line.startswith(">"):
             name = line[1:].strip()
@@ -90,6 +121,11 @@ def read_story_markdown(
             else:
                 current.end_checkpoints += ((name, number),)
             continue
+        if line[0] not in "*-":
+            found.warn(file, number, f"cannot read story line {line!r}; it is left out")
+            continue
+        if _FORM_HANDLED.match(line):
+            continue  # a turn the form handled: Rasa 1.x leaves it out of policy training
         if current.end_checkpoints:
             nxt = StoryBlock(
                 current.name, kind, file, number, start_checkpoints=current.end_checkpoints
@@ -99,15 +135,13 @@ def read_story_markdown(
         if line.startswith("*"):
             alternatives = []
             for part in line[1:].split(" OR "):
-                user = _user(part, file, number, issues)
+                user = _user(part, file, number, found, test_file)
                 if user is not None:
                     alternatives.append((Located(user, number),))
             if alternatives:
                 current.steps.append(tuple(alternatives))
-        elif line.startswith("-"):
-            located = _action(line[1:], file, number, issues)
+        else:
+            located = _action(line[1:], file, number, found)
             if located:
                 current.steps.append((tuple(located),))
-        else:
-            issues.append(Issue(file, number, f"cannot read story line {line!r}"))
     return blocks

@@ -7,6 +7,12 @@ from dataclasses import dataclass, field
 from ted_data_adapter.events import Event
 
 STORY_START = "__story_start__"
+_KIND_LABELS = {"story": "story", "rule": "rule", "test": "test story"}
+
+
+def kind_label(kind: str) -> str:
+    """How messages name a block of this kind ("story", "rule", "test story")."""
+    return _KIND_LABELS.get(kind, kind)
 
 
 @dataclass(frozen=True)

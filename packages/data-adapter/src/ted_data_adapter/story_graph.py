@@ -26,13 +26,15 @@ Source = tuple[str, int]  # (file, line) of an event
 class ExpandedStory:
     """One complete conversation made from one or more blocks (names joined by ' > ').
 
-    ``sources`` gives the file and line of every event (for messages about the story).
+    ``sources`` gives the file and line of every event and ``origin`` where the (first)
+    story begins (for messages about the story).
     """
 
     name: str
     events: tuple[Event, ...]
     augmented: bool = False
     sources: tuple[Source, ...] = field(default=(), compare=False, repr=False)
+    origin: Source = field(default=("", 0), compare=False, repr=False)
 
 
 EventPath = tuple[tuple[Event, ...], tuple[Source, ...]]
@@ -62,13 +64,13 @@ def _variants(block: StoryBlock) -> list[EventPath]:
     return out
 
 
-def _finish(name: str, path: EventPath, wait: bool) -> ExpandedStory:
+def _finish(name: str, path: EventPath, wait: bool, origin: Source) -> ExpandedStory:
     events, sources = path
     last = events[-1] if events else None
     if wait and not (isinstance(last, ActionExecuted) and last.name == ACTION_LISTEN):
         events = (*events, ActionExecuted(ACTION_LISTEN))
         sources = (*sources, sources[-1] if sources else ("", 0))
-    return ExpandedStory(name, events, sources=sources)
+    return ExpandedStory(name, events, sources=sources, origin=origin)
 
 
 def expand_blocks(
@@ -83,7 +85,11 @@ def expand_blocks(
     results: list[ExpandedStory] = []
 
     def walk(
-        block: StoryBlock, prefix: EventPath, names: tuple[str, ...], visits: dict[int, int]
+        block: StoryBlock,
+        prefix: EventPath,
+        names: tuple[str, ...],
+        visits: dict[int, int],
+        origin: Source,
     ) -> None:
         following = [nxt for checkpoint in block.ends for nxt in by_start.get(checkpoint, [])]
         name_path = names if names and names[-1] == block.name else (*names, block.name)
@@ -93,15 +99,17 @@ def expand_blocks(
             path = (prefix[0] + events, prefix[1] + sources)
             allowed = [nxt for nxt in following if visits.get(id(nxt), 0) < max_checkpoint_visits]
             if not allowed:
-                results.append(_finish(" > ".join(name_path), path, block.wait_for_user_input))
+                results.append(
+                    _finish(" > ".join(name_path), path, block.wait_for_user_input, origin)
+                )
                 continue
             for nxt in allowed:
                 counts = dict(visits)
                 counts[id(nxt)] = counts.get(id(nxt), 0) + 1
-                walk(nxt, path, name_path, counts)
+                walk(nxt, path, name_path, counts, origin)
 
     for block in by_start.get(STORY_START, []):
-        walk(block, ((), ()), (), {id(block): 1})
+        walk(block, ((), ()), (), {id(block): 1}, (block.file, block.line))
     return results
 
 

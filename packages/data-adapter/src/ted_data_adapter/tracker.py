@@ -11,8 +11,17 @@ from collections.abc import Sequence
 from itertools import chain
 from typing import Any
 
+from ted_data_adapter.applied import applied_positions
+from ted_data_adapter.domain import DEFAULT_LOOPS
 from ted_data_adapter.errors import UnknownSymbolError
-from ted_data_adapter.events import ActionExecuted, ActiveLoop, Event, SlotSet, UserUttered
+from ted_data_adapter.events import (
+    ActionExecuted,
+    ActionExecutionRejected,
+    ActiveLoop,
+    Event,
+    SlotSet,
+    UserUttered,
+)
 from ted_data_adapter.slots import Slot
 from ted_data_adapter.vocabulary import Vocabulary
 
@@ -109,7 +118,10 @@ class Replayer:
     def replay(
         self, events: Sequence[Event], *, final_listen: bool = False, current: bool = False
     ) -> tuple[list[StateKey], list[int]]:
-        """States before each action and the action's index; ``current`` adds the state now."""
+        """States before each applied action and the action's index; ``current`` adds the
+        state now. Only the applied events count (see ``ted_data_adapter.applied``); an
+        event index in an UnknownSymbolError refers to those."""
+        positions = applied_positions(events)
         intent = -1
         tags: tuple[int, ...] = ()
         prev_action = -1
@@ -124,7 +136,8 @@ class Replayer:
                 return (intent, tags, prev_action, slots_key, loop)
             return (-1, (), prev_action, slots_key, loop)
 
-        for index, event in enumerate(events):
+        for index in positions:
+            event = events[index]
             if isinstance(event, ActionExecuted):
                 action = self.action_index.get(event.name)
                 if action is None:
@@ -167,8 +180,13 @@ class Replayer:
                 else:
                     found_loop = self.form_index.get(event.name)
                     if found_loop is None:
-                        raise UnknownSymbolError(index, "active_loop", event.name)
+                        if event.name not in DEFAULT_LOOPS:
+                            raise UnknownSymbolError(index, "active_loop", event.name)
+                        found_loop = -1  # a default loop is no form: no feature (as Rasa)
                     loop = found_loop
+            elif isinstance(event, ActionExecutionRejected):
+                if event.name not in self.action_index:
+                    raise UnknownSymbolError(index, "action", event.name)
             else:
                 raise UnknownSymbolError(index, "event type", type(event).__name__)
         if final_listen and prev_action != LISTEN_INDEX:

@@ -14,19 +14,23 @@ from ted_pipeline.errors import (
     ModelLoadError,
     ModelRefError,
     PipelineError,
+    PolicyConfigError,
     ProjectNotFoundError,
 )
 from ted_pipeline.loading import ModelRef, load_model
+from ted_pipeline.policy_config import EnsembleConfig, read_ensemble
 from ted_pipeline.project import TrainingProject, check_project_dir, load_training_project
 from ted_pipeline.training import TrainResult, train_project
 from ted_pipeline.version import __version__
 
 __all__ = [
+    "EnsembleConfig",
     "FinetuneRefused",
     "ModelLoadError",
     "ModelRef",
     "ModelRefError",
     "PipelineError",
+    "PolicyConfigError",
     "ProjectNotFoundError",
     "TrainResult",
     "TrainingProject",
@@ -36,6 +40,7 @@ __all__ = [
     "load_model",
     "load_training_project",
     "read_config_file",
+    "read_ensemble",
     "ted_config",
     "train_project",
 ]

@@ -16,7 +16,8 @@ import ted_data_adapter
 import ted_model
 from ted_archive import ModelStore, ModelVersion
 from ted_fingerprint import Fingerprint
-from ted_model import TrainedPolicy
+from ted_pipeline.policies.training import TrainedEnsemble
+from ted_pipeline.policy_config import EnsembleConfig
 from ted_pipeline.version import __version__
 
 
@@ -28,11 +29,19 @@ def package_versions() -> dict[str, str]:
     }
 
 
+def manifest_config(ensemble: EnsembleConfig, augmentation: int) -> dict[str, Any]:
+    """The manifest's config: TED's keys at the top (as before ensembles), every policy of
+    the ensemble under ``policies``, and the augmentation factor."""
+    ted = ensemble.ted.to_dict() if ensemble.ted is not None else {}
+    return {**ted, **ensemble.to_dict(), "augmentation": augmentation}
+
+
 def save_trained(
     store: ModelStore,
     name: str,
-    trained: TrainedPolicy,
+    trained: TrainedEnsemble,
     *,
+    ensemble: EnsembleConfig,
     fingerprint: Fingerprint,
     augmentation: int,
     lineage: Mapping[str, Any],
@@ -46,7 +55,7 @@ def save_trained(
             name,
             model_dir,
             fingerprint=dict(fingerprint),
-            config={**trained.config.to_dict(), "augmentation": augmentation},
+            config=manifest_config(ensemble, augmentation),
             metrics=dict(trained.metrics),
             lineage=dict(lineage),
             packages=package_versions(),

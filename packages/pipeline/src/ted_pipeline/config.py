@@ -10,7 +10,9 @@ From lowest to highest:
    a sweep its defaults for trials (``evaluate_every_number_of_epochs: 1``), then the sweep
    file's ``overrides:`` and ``epochs:``, then each trial's sampled hyperparameters.
 
-Every config.yml is parsed by ted-data-adapter's ``ProjectConfig`` (file:line in errors).
+Every config.yml is parsed by ted-data-adapter's ``ProjectConfig`` (file:line in errors);
+its whole ``policies:`` list is read by :mod:`ted_pipeline.policy_config`, and the TEDPolicy
+settings here are the TED member of that ensemble.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from typing import Any
 from ted_data_adapter.config import ProjectConfig
 from ted_data_adapter.story_graph import DEFAULT_AUGMENTATION_FACTOR
 from ted_model.config import TEDConfig
+from ted_pipeline.policy_config import read_ensemble, ted_from_overrides
 
 TED_POLICY = "TEDPolicy"
 
@@ -37,8 +40,14 @@ def ted_entry(config: ProjectConfig) -> dict[str, Any]:
 
 
 def ted_config(config: ProjectConfig, overrides: Mapping[str, Any] | None = None) -> TEDConfig:
-    """The typed TEDPolicy settings: the config file's entry with ``overrides`` on top."""
-    return TEDConfig.from_rasa({**ted_entry(config), **(overrides or {})})
+    """The typed TEDPolicy settings: the ensemble's TED member with ``overrides`` on top.
+
+    When config.yml lists policies but no TEDPolicy, TEDPolicy's defaults with the overrides;
+    when it lists none at all, the TEDPolicy of Rasa's default policies. Warnings about the
+    config (unknown keys, ...) are logged with file and line.
+    """
+    ensemble = read_ensemble(config, overrides)
+    return ensemble.ted if ensemble.ted is not None else ted_from_overrides(overrides)
 
 
 def augmentation_factor(config: ProjectConfig, explicit: int | None) -> int:

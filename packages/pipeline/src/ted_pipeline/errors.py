@@ -26,3 +26,16 @@ class ModelRefError(PipelineError):
 
 class ModelLoadError(PipelineError):
     """A model could not be verified, unpacked or loaded; the message names it and why."""
+
+
+class PolicyConfigError(PipelineError):
+    """The ``policies:`` of a config.yml (or an archived ensemble record) cannot be read.
+
+    ``file`` and ``line`` point at the policy entry when the problem is in a file.
+    """
+
+    def __init__(self, message: str, *, file: str | None = None, line: int = 0) -> None:
+        super().__init__(f"{file}:{line}: {message}" if file else message)
+        self.file = file
+        self.line = line
+        self.reason = message

@@ -19,7 +19,7 @@ from ted_archive import LATEST, ArchiveError, ModelStore, OpenedArchive, open_ar
 from ted_pipeline.errors import ModelLoadError, ModelRefError
 
 if TYPE_CHECKING:
-    from ted_model import TEDPolicy
+    from ted_pipeline.policies.ensemble import PolicyEnsemble
 
 _ARCHIVE_SUFFIXES = (".tar.gz", ".tgz", ".tar", ".zip")
 _USAGE = "give an archive file or STORE/NAME[@VERSION|@ALIAS]"
@@ -87,20 +87,21 @@ def _opened(ref: ModelRef, store: ModelStore | None) -> Iterator[OpenedArchive]:
 
 def load_model(
     ref: ModelRef | str | os.PathLike[str], *, store: ModelStore | None = None
-) -> TEDPolicy:
+) -> PolicyEnsemble:
     """Verify, unpack and load the policy ``ref`` names (``store`` for in-store refs).
 
     Raises ModelRefError for a malformed reference and ModelLoadError, naming the model,
     when the archive is refused or the model in it cannot be loaded.
     """
-    from ted_model import TEDModelError, TEDPolicy
+    from ted_model import TEDModelError
+    from ted_pipeline.policies.persistence import load_ensemble
 
     if not isinstance(ref, ModelRef):
         ref = ModelRef.parse(os.fspath(ref))
     try:
         with _opened(ref, store) as opened:
             manifest = opened.manifest
-            return TEDPolicy.load(
+            return load_ensemble(
                 opened.path,
                 model_name=manifest.name,
                 version=manifest.version,

@@ -44,14 +44,19 @@ class TrainingProject:
 
 
 def load_training_project(
-    path: str | os.PathLike[str], *, config_file: str | os.PathLike[str] | None = None
+    path: str | os.PathLike[str],
+    *,
+    config_file: str | os.PathLike[str] | None = None,
+    strict: bool = False,
 ) -> TrainingProject:
     """Check and load a project; ``config_file`` replaces its own config.yml (as in Rasa).
 
     Raises ProjectNotFoundError, or DataValidationError listing every problem as file:line.
-    Nothing here imports TensorFlow, so a data error is reported in about a second.
+    Nothing here imports TensorFlow, so a data error is reported in about a second. The
+    data's warnings are in ``data.warnings`` (with ``strict`` they are raised as errors).
+    ``tests/`` is not read: a broken test story stops ``ted test``, not training.
     """
     root = check_project_dir(path)
-    data = load_project(root)
+    data = load_project(root, include_tests=False, strict=strict)
     config = ProjectConfig.load(config_file) if config_file is not None else data.config
     return TrainingProject(root=root, data=data, config=config)

@@ -1,11 +1,12 @@
 """``train_project``: the one path from a project folder to a new archived model version.
 
 Check and load the project (no TensorFlow yet, so data errors come in about a second),
-resolve the config (see ``ted_pipeline.config``), fingerprint the parsed project and compare
-with the store's latest version of the model (unchanged -> skip; only the data changed ->
-fine-tuning allowed), then augment, featurize, train or fine-tune, and archive with
-fingerprint, metrics and lineage. The result carries the trained policy, so a caller can
-score the model it just trained without reading the archive back.
+read its policies (see ``ted_pipeline.config`` and ``ted_pipeline.policy_config``),
+fingerprint the parsed project and compare with the store's latest version of the model
+(unchanged -> skip; only the data changed -> fine-tuning allowed), then train every policy
+of the ensemble (``ted_pipeline.policies.training``), replay the training stories with the
+result (no dropout) and archive it with fingerprint, metrics and lineage. The result carries
+the trained model, so a caller can score it without reading the archive back.
 """
 
 from __future__ import annotations
@@ -15,24 +16,22 @@ import math
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ted_archive import ArchiveError, ModelStore, ModelVersion
-from ted_data_adapter.story_graph import ExpandedStory, augment
+from ted_data_adapter.story_graph import ExpandedStory
 from ted_data_adapter.vocabulary import Vocabulary
 from ted_fingerprint import Decision
-from ted_model import featurize_for_training, train_policy
 from ted_pipeline.archiving import save_trained
-from ted_pipeline.config import augmentation_factor, ted_config
+from ted_pipeline.config import augmentation_factor
 from ted_pipeline.errors import FinetuneRefused
 from ted_pipeline.fingerprints import compare_with, training_fingerprint
 from ted_pipeline.loading import ModelRef, load_model
+from ted_pipeline.policies.ensemble import PolicyEnsemble
+from ted_pipeline.policies.training import TrainedEnsemble, train_ensemble
+from ted_pipeline.policy_config import read_ensemble
 from ted_pipeline.project import TrainingProject, load_training_project
-
-if TYPE_CHECKING:
-    from ted_model import TEDPolicy, TrainedPolicy
 
 logger = logging.getLogger(__name__)
 
@@ -55,19 +54,17 @@ class TrainResult:
     # expanded, not augmented): what a caller replays to score the trained policy.
     project: TrainingProject | None = field(default=None, repr=False)
     stories: list[ExpandedStory] = field(default_factory=list, repr=False)
-    trained: TrainedPolicy | None = field(default=None, repr=False)
+    trained: TrainedEnsemble | None = field(default=None, repr=False)
     saved: ModelVersion | None = field(default=None, repr=False)
+    ensemble: PolicyEnsemble | None = field(default=None, repr=False)
+    # What a user should know about the run (for example that it cannot be repeated).
+    notes: list[str] = field(default_factory=list)
 
-    @cached_property
-    def policy(self) -> TEDPolicy | None:
-        """The policy just trained, over its weights in memory (None when skipped)."""
-        if self.trained is None:
-            return None
-        return self.trained.to_policy(
-            model_name=self.name,
-            version=self.version,
-            manifest=self.saved.manifest if self.saved is not None else None,
-        )
+    @property
+    def policy(self) -> PolicyEnsemble | None:
+        """The model just trained (every policy of its ensemble), in memory; None when
+        nothing was trained."""
+        return self.ensemble
 
 
 def as_store(store: str | os.PathLike[str] | ModelStore) -> ModelStore:
@@ -79,12 +76,6 @@ def _latest(store: ModelStore, name: str) -> ModelVersion | None:
         return store.get(name)
     except ArchiveError:
         return None
-
-
-def _conversations(
-    stories: Sequence[ExpandedStory], factor: int, seed: int
-) -> list[tuple[Any, ...]]:
-    return [story.events for story in (*stories, *augment(stories, factor, seed))]
 
 
 def train_project(
@@ -100,6 +91,7 @@ def train_project(
     lineage: Mapping[str, Any] | None = None,
     finetune: bool = False,
     verbose: bool | None = None,
+    strict: bool = False,
 ) -> TrainResult:
     """Train (or fine-tune, or skip) the model of a project and archive it in ``store``.
 
@@ -107,14 +99,14 @@ def train_project(
     ``finetune=True`` continues the latest archived version for ``finetune_epoch_fraction``
     of the epochs when only the training data changed; otherwise it raises FinetuneRefused.
     """
-    project = load_training_project(project_dir, config_file=config_file)
-    config = ted_config(project.config, config_overrides)
+    project = load_training_project(project_dir, config_file=config_file, strict=strict)
+    ensemble = read_ensemble(project.config, config_overrides)
     factor = augmentation_factor(project.config, augmentation)
     model_name = name or project.name
     model_store = as_store(store)
     vocabulary = Vocabulary.from_domain(project.data.domain)
     stories = project.data.training_stories(augmentation_factor=0)
-    fingerprint = training_fingerprint(config, vocabulary, stories, factor)
+    fingerprint = training_fingerprint(ensemble, vocabulary, stories, project.data.rules, factor)
 
     previous = _latest(model_store, model_name)
     comparison = compare_with(fingerprint, previous)
@@ -135,39 +127,80 @@ def train_project(
     if finetune and comparison.decision not in (Decision.FINETUNE, Decision.UNCHANGED):
         raise FinetuneRefused(f"cannot fine-tune {model_name}: {reason}")
 
-    seed = config.random_seed if config.random_seed is not None else DEFAULT_SEED
-    data = featurize_for_training(config, vocabulary, _conversations(stories, factor, seed))
+    ted = ensemble.ted
+    seed = ted.random_seed if ted is not None and ted.random_seed is not None else DEFAULT_SEED
+    notes = []
+    if ted is not None and ted.random_seed is None:
+        notes.append(
+            "TEDPolicy has no random_seed: this training is not reproducible (set random_seed "
+            "in config.yml to get the same model from the same data)"
+        )
     model_lineage: dict[str, Any] = dict(lineage or {})
-    parent: TEDPolicy | None = None
-    epochs = config.epochs
+    parent: Any = None
+    epochs = ted.epochs if ted is not None else None
     if finetune and previous is not None:
-        parent = load_model(ModelRef.in_store(model_name, previous.version), store=model_store)
-        epochs = max(1, math.ceil(config.epochs * config.finetune_epoch_fraction))
+        parent_model = load_model(
+            ModelRef.in_store(model_name, previous.version), store=model_store
+        )
+        parent = parent_model.ted.policy if parent_model.ted is not None else None
+        if ted is not None:
+            epochs = max(1, math.ceil(ted.epochs * ted.finetune_epoch_fraction))
         model_lineage.update(parent_version=previous.version, finetuned=True)
     elif previous is not None:
         model_lineage.setdefault("previous_version", previous.version)
-    trained = train_policy(
-        config, data, continue_from=parent, epochs=epochs, callbacks=callbacks, verbose=verbose
+    trained = train_ensemble(
+        ensemble,
+        vocabulary,
+        rules=project.data.rules,
+        stories=stories,
+        augmentation=factor,
+        seed=seed,
+        callbacks=callbacks,
+        verbose=verbose,
+        ted_parent=parent,
+        ted_epochs=epochs,
     )
+    policy = trained.ensemble(model_name=model_name)
+    metrics = {**trained.metrics, **_replay_metrics(policy, stories)}
+    if epochs is not None:
+        metrics["epochs"] = epochs
+    trained.metrics = metrics
     saved = save_trained(
         model_store,
         model_name,
         trained,
+        ensemble=ensemble,
         fingerprint=fingerprint,
         augmentation=factor,
         lineage=model_lineage,
     )
+    policy.version, policy.manifest = saved.version, saved.manifest
     return TrainResult(
         skipped=False,
         reason=reason,
         version=saved.version,
-        metrics=dict(trained.metrics),
+        metrics=metrics,
         archive=saved.archive_path,
         name=model_name,
         decision=comparison.decision.value,
-        finetuned=parent is not None,
+        finetuned=finetune and previous is not None,
         project=project,
         stories=stories,
         trained=trained,
         saved=saved,
+        ensemble=policy,
+        notes=notes,
     )
+
+
+def _replay_metrics(policy: PolicyEnsemble, stories: Sequence[ExpandedStory]) -> dict[str, Any]:
+    """Accuracy of the trained model replaying its own training stories (no dropout)."""
+    from ted_pipeline.evaluation import evaluate_policy, replay_stories_of
+
+    if not stories:
+        return {}
+    report = evaluate_policy(policy, replay_stories_of(stories))
+    return {
+        "training_stories_action_accuracy": report.action_accuracy,
+        "training_stories_action_accuracy_with_listen": report.action_accuracy_with_listen,
+    }

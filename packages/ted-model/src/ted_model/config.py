@@ -1,16 +1,20 @@
 """The typed TEDPolicy configuration: Rasa's keys, names and defaults, validated.
 
 A Rasa ``config.yml`` TEDPolicy entry loads unchanged: keys we use are checked for type
-and value, keys Rasa knows but that have no effect here (end-to-end text settings, GPU
-use, ...) are accepted with a warning, and any other key is an error naming it.
+and value (a wrong one is a ``ConfigError`` naming it), keys Rasa knows but that have no
+effect here (end-to-end text settings, GPU use, ...) are accepted with a warning, and any
+other key is skipped with a warning too, so one typo does not hide the next: ``from_rasa``
+hands both kinds to a caller that reports them with file and line. Reading back an archived
+config (``from_dict``) stays strict.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import logging
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from ted_model.errors import ConfigError
@@ -38,8 +42,20 @@ IGNORED_RASA_KEYS: frozenset[str] = frozenset(
         "priority",
         "key_relative_attention",
         "value_relative_attention",
+        # Rasa 3.6 spellings of the same settings
+        "use_dense_input_dropout",
+        "use_masked_language_model",
+        "use_key_relative_attention",
+        "use_value_relative_attention",
     }
 )
+# Rasa 3.6 names of settings whose field here is spelled differently: read as the field.
+RASA_KEY_ALIASES: Mapping[str, str] = {
+    "maximum_positive_similarity": "max_pos_sim",
+    "maximum_negative_similarity": "max_neg_sim",
+    "use_maximum_negative_similarity": "use_max_neg_sim",
+    "use_sparse_input_dropout": "sparse_input_dropout",
+}
 # Attributes of Rasa's per-attribute dicts that only matter for end-to-end text.
 _TEXT_ATTRIBUTES = frozenset({"text", "action_text", "label_action_text"})
 
@@ -120,7 +136,7 @@ class TEDConfig:
 
     def __post_init__(self) -> None:
         if isinstance(self.batch_size, list):  # Rasa writes [start, end]
-            object.__setattr__(self, "batch_size", _normalize("batch_size", self.batch_size, False))
+            object.__setattr__(self, "batch_size", _normalize("batch_size", self.batch_size, _skip))
         _validate(self)
 
     # --- derived values -------------------------------------------------------------
@@ -165,23 +181,59 @@ class TEDConfig:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> TEDConfig:
         """Read ``to_dict`` output (strict: every key must be a field)."""
+        fields = _field_names()
+        for key in data:
+            if key not in fields:
+                raise ConfigError(key, "unknown TEDPolicy key")
         return cls.from_rasa(data, warn_ignored=False)
 
     @classmethod
-    def from_rasa(cls, raw: Mapping[str, Any] | None, *, warn_ignored: bool = True) -> TEDConfig:
-        """Build from a Rasa config.yml TEDPolicy entry (the ``name`` key is allowed)."""
-        fields = {f.name for f in dataclasses.fields(cls)}
+    def rasa_keys(cls) -> frozenset[str]:
+        """Every key a config.yml TEDPolicy entry may hold (for "did you mean")."""
+        return frozenset({*_field_names(), *IGNORED_RASA_KEYS, *RASA_KEY_ALIASES})
+
+    @classmethod
+    def from_rasa(
+        cls,
+        raw: Mapping[str, Any] | None,
+        *,
+        warn_ignored: bool = True,
+        unknown_keys: list[str] | None = None,
+        ignored_keys: list[str] | None = None,
+    ) -> TEDConfig:
+        """Build from a Rasa config.yml TEDPolicy entry (the ``name`` key is allowed).
+
+        A key that is neither a setting here nor a known Rasa key is skipped: appended to
+        ``unknown_keys`` when given (the caller reports it with file and line), else logged
+        with a "did you mean". Known Rasa keys without effect here (``use_gpu``,
+        ``dense_dimension.text``, ...) go to ``ignored_keys`` likewise, else are logged when
+        ``warn_ignored``. A wrong type or value raises ConfigError naming the key.
+        """
+
+        def ignore(key: str) -> None:
+            if ignored_keys is not None:
+                ignored_keys.append(key)
+            elif warn_ignored:
+                logger.warning("TEDPolicy key '%s' has no effect in ted-model; ignored", key)
+
+        fields = _field_names()
         kwargs: dict[str, Any] = {}
         for key, value in dict(raw or {}).items():
             if key == "name":
                 continue
             if key in IGNORED_RASA_KEYS:
-                if warn_ignored:
-                    logger.warning("TEDPolicy key '%s' has no effect in ted-model; ignored", key)
+                ignore(key)
                 continue
-            if key not in fields:
-                raise ConfigError(key, "unknown TEDPolicy key")
-            kwargs[key] = _normalize(key, value, warn_ignored)
+            field = RASA_KEY_ALIASES.get(key, key)
+            if field not in fields:
+                if unknown_keys is not None:
+                    unknown_keys.append(key)
+                else:
+                    logger.warning("unknown TEDPolicy key '%s' ignored%s", key, did_you_mean(key))
+                continue
+            if field in kwargs:
+                raise ConfigError(key, f"given twice (as '{field}' too)")
+            kwargs[field] = _normalize(field, value, ignore)
         return cls(**kwargs)
 
     def replace(self, **changes: Any) -> TEDConfig:
@@ -194,7 +246,21 @@ class TEDConfig:
         return TEDConfig.from_rasa(merged, warn_ignored=False)
 
 
-def _normalize(key: str, value: Any, warn: bool) -> Any:
+def _field_names() -> frozenset[str]:
+    return frozenset(f.name for f in dataclasses.fields(TEDConfig))
+
+
+def did_you_mean(key: str, known: frozenset[str] | None = None) -> str:
+    """`` (did you mean 'x'?)`` for the closest known key, or ``""`` when none is close."""
+    matches = difflib.get_close_matches(key, sorted(known or TEDConfig.rasa_keys()), n=1)
+    return f" (did you mean '{matches[0]}'?)" if matches else ""
+
+
+def _skip(key: str) -> None:
+    """Ignore a Rasa-only sub-key without a word (the config is being read back)."""
+
+
+def _normalize(key: str, value: Any, ignore: Callable[[str], None]) -> Any:
     """Map Rasa's alternative spellings onto the typed fields."""
     if key == "batch_size" and isinstance(value, list | tuple):
         if len(value) == 1:
@@ -214,13 +280,8 @@ def _normalize(key: str, value: Any, warn: bool) -> Any:
             defaults if key == "dense_dimension" else _default_hidden_layers()
         )
         for attribute, item in value.items():
-            if attribute in _TEXT_ATTRIBUTES:
-                if warn:
-                    logger.warning(
-                        "TEDPolicy key '%s.%s' only applies to end-to-end text; ignored",
-                        key,
-                        attribute,
-                    )
+            if attribute in _TEXT_ATTRIBUTES:  # only end-to-end text uses these
+                ignore(f"{key}.{attribute}")
                 continue
             if attribute not in merged:
                 raise ConfigError(f"{key}.{attribute}", "unknown attribute")

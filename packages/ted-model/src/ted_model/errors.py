@@ -8,11 +8,18 @@ class TEDModelError(Exception):
 
 
 class ConfigError(TEDModelError):
-    """A TEDPolicy config key is unknown or has a wrong type or value."""
+    """A TEDPolicy config key is unknown or has a wrong type or value.
 
-    def __init__(self, key: str, message: str) -> None:
-        super().__init__(f"config key '{key}': {message}")
+    ``where`` (e.g. ``config.yml:5: TEDPolicy``) is set by a caller that knows which file
+    entry the key came from; ``reason`` is the message without key and place.
+    """
+
+    def __init__(self, key: str, message: str, where: str | None = None) -> None:
+        prefix = f"{where}: " if where else ""
+        super().__init__(f"{prefix}config key '{key}': {message}")
         self.key = key
+        self.reason = message
+        self.where = where
 
 
 class TrainingError(TEDModelError):

@@ -13,7 +13,19 @@ from typing import Any
 
 from google.protobuf import json_format, struct_pb2
 
-from ted_data_adapter.events import ActionExecuted, ActiveLoop, Entity, Event, SlotSet, UserUttered
+from ted_data_adapter.events import (
+    ActionExecuted,
+    ActionExecutionRejected,
+    ActionReverted,
+    ActiveLoop,
+    Entity,
+    Event,
+    Restarted,
+    SessionStarted,
+    SlotSet,
+    UserUtteranceReverted,
+    UserUttered,
+)
 from ted_predictor.errors import InvalidRequestError
 from ted_protos.ted.v1 import events_pb2
 
@@ -89,7 +101,22 @@ def _event(message: events_pb2.Event) -> Event:
         )
     if kind == "active_loop":
         return ActiveLoop(message.active_loop.name or None)
+    if kind == "action_rejected":
+        return ActionExecutionRejected(
+            _required_name(message.action_rejected.name, "action_rejected.name")
+        )
+    if kind in _MARKERS:
+        return _MARKERS[kind]()
     raise _FieldError("", "no event kind set (expected user, action, slot or active_loop)")
+
+
+# Events without fields: they only change which earlier events count.
+_MARKERS: dict[str, type[Restarted | SessionStarted | UserUtteranceReverted | ActionReverted]] = {
+    "restarted": Restarted,
+    "session_started": SessionStarted,
+    "user_reverted": UserUtteranceReverted,
+    "action_reverted": ActionReverted,
+}
 
 
 def event_from_proto(message: events_pb2.Event, field: str) -> Event:

@@ -22,12 +22,18 @@ logger = logging.getLogger(__name__)
 
 
 class Ranked(Protocol):
+    """One answer of a loaded model (``ted_pipeline``'s ensemble prediction)."""
+
     @property
     def ranking(self) -> Sequence[tuple[str, float]]: ...
+    @property
+    def policy_name(self) -> str: ...
+    @property
+    def ted_ranking(self) -> Sequence[tuple[str, float]] | None: ...
 
 
 class ServableModel(Protocol):
-    """What the server needs of a loaded policy (``ted_model.TEDPolicy`` has it)."""
+    """What the server needs of a loaded model (``ted_pipeline``'s PolicyEnsemble has it)."""
 
     def predict_batch(
         self, conversations: Sequence[Sequence[Event]], top_k: int | None = None

@@ -65,11 +65,21 @@ def _spec(
     return spec.name, None, None
 
 
-def _scores(ranked: Ranked, top_k: int) -> list[predictor_pb2.ActionScore]:
-    ranking = list(ranked.ranking)
+def _scores(
+    ranking: Sequence[tuple[str, float]] | None, top_k: int
+) -> list[predictor_pb2.ActionScore]:
+    items = list(ranking or ())
     if top_k:
-        ranking = ranking[:top_k]
-    return [predictor_pb2.ActionScore(action=a, confidence=float(c)) for a, c in ranking]
+        items = items[:top_k]
+    return [predictor_pb2.ActionScore(action=a, confidence=float(c)) for a, c in items]
+
+
+def _ranking_message(ranked: Ranked, top_k: int) -> predictor_pb2.Ranking:
+    return predictor_pb2.Ranking(
+        actions=_scores(ranked.ranking, top_k),
+        policy_name=ranked.policy_name,
+        ted_ranking=_scores(ranked.ted_ranking, top_k),
+    )
 
 
 def _deadline(context: grpc.aio.ServicerContext) -> float | None:
@@ -130,7 +140,10 @@ class PredictorServicer(predictor_pb2_grpc.PredictorServiceServicer):
         served = self._manager.resolve(name, version, alias)
         ranked = await self._run_one(served, events, top_k or None, context)
         return predictor_pb2.PredictResponse(
-            model=self._resolved(served), ranking=_scores(ranked, top_k)
+            model=self._resolved(served),
+            ranking=_scores(ranked.ranking, top_k),
+            policy_name=ranked.policy_name,
+            ted_ranking=_scores(ranked.ted_ranking, top_k),
         )
 
     async def _run_one(
@@ -181,7 +194,7 @@ class PredictorServicer(predictor_pb2_grpc.PredictorServiceServicer):
                 self._locate_failure(batch_error)
         return predictor_pb2.PredictBatchResponse(
             model=self._resolved(served),
-            rankings=[predictor_pb2.Ranking(actions=_scores(r, top_k)) for r in results],
+            rankings=[_ranking_message(r, top_k) for r in results],
         )
 
     @staticmethod

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from ted_cli.data_issues import print_issues, warnings_to
 from ted_cli.errors import CliError
 
 
@@ -24,7 +25,8 @@ def register(subparsers: Any) -> None:
         description=(
             "Reads the domain, stories, rules, test stories and config of PROJECT_DIR "
             "(Rasa YAML 2.0-3.1 or the 1.x Markdown format) and prints every problem as "
-            "file:line: message. Exits with status 1 when there is any."
+            "file:line: message, and what Rasa only warns about as file:line: warning: "
+            "message. Exits with status 1 on problems (with --strict on warnings too)."
         ),
     )
     validate.add_argument("project_dir", type=Path, metavar="PROJECT_DIR")
@@ -39,6 +41,11 @@ def register(subparsers: Any) -> None:
         default=None,
         metavar="N",
         help="turns compared by --conflicts (default: TEDPolicy max_history in config.yml, or 5)",
+    )
+    validate.add_argument(
+        "--strict",
+        action="store_true",
+        help="exit with status 1 on warnings too (what Rasa only warns about)",
     )
     validate.set_defaults(func=run_validate)
 
@@ -56,11 +63,32 @@ def run_validate(args: argparse.Namespace) -> int:
             "ted data needs the ted-data-adapter package (pip install 'ted-cli[train]')"
         ) from e
     try:
-        project = load_project(args.project_dir)
+        with warnings_to(None):  # printed here, once, in file order
+            project = load_project(args.project_dir)
+    except DataValidationError as e:
+        print_issues(e.issues, e.warnings)
+        also = f" and {len(e.warnings)} warning(s)" if e.warnings else ""
+        print(f"{len(e.issues)} problem(s){also} found in {args.project_dir}", file=sys.stderr)
+        return 1
+    print_issues((), project.warnings)
+    try:  # config.yml's policies: warnings, or problems that would stop training
+        from ted_pipeline.policy_config import check_config
+    except ImportError as e:
+        raise CliError(
+            "checking config.yml needs ted-pipeline (pip install 'ted-cli[train]')"
+        ) from e
+    try:
+        config_warnings = check_config(project.config)
     except DataValidationError as e:
         for issue in e.issues:
             print(issue, file=sys.stderr)
         print(f"{len(e.issues)} problem(s) found in {args.project_dir}", file=sys.stderr)
+        return 1
+    for issue in config_warnings:
+        print(f"{issue.file}:{issue.line}: warning: {issue.message}", file=sys.stderr)
+    warnings = len(project.warnings) + len(config_warnings)
+    if args.strict and warnings:
+        print(f"{warnings} warning(s) found in {args.project_dir} (--strict)", file=sys.stderr)
         return 1
     stories = project.training_stories(augmentation_factor=0)
     if args.conflicts:
@@ -79,6 +107,7 @@ def run_validate(args: argparse.Namespace) -> int:
         f"{args.project_dir}: OK - {len(project.stories)} stories ({len(stories)} after "
         f"checkpoints and 'or'), {len(project.rules)} rules, {len(project.test_stories)} test "
         f"stories; {len(project.domain.intents)} intents, {len(project.domain.all_actions)} "
-        f"actions, {len(project.domain.slots)} slots, {len(project.domain.forms)} forms"
+        f"actions, {len(project.domain.slots)} slots, {len(project.domain.forms)} forms; "
+        f"{warnings} warning(s)"
     )
     return 0

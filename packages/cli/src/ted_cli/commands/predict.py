@@ -53,7 +53,8 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(result.to_json(), indent=2))
         return 0
-    print(f"model {result.model} version {result.version} ({len(events)} events)")
+    decided = f", decided by {result.policy_name}" if result.policy_name else ""
+    print(f"model {result.model} version {result.version} ({len(events)} events){decided}")
     width = max((len(a) for a, _ in result.ranking), default=6)
     for action, confidence in result.ranking:
         print(f"  {action:<{width}}  {confidence:.4f}")

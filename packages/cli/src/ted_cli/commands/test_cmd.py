@@ -32,6 +32,13 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--stories", required=True, type=Path, help="a story file or a folder of them"
     )
+    parser.add_argument(
+        "--policy",
+        default=None,
+        metavar="POLICY",
+        help="score one policy of the model alone: ted, rules or memoization "
+        "(default: the whole ensemble, as the predictor serves it)",
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument(
         "--batch-size", type=int, default=256, help="conversations per prediction batch"
@@ -45,6 +52,33 @@ def _pipeline() -> Any:
     except ImportError as e:
         raise CliError(f"ted test needs ted-pipeline ({e}); install 'ted-cli[train]'") from e
     return ted_pipeline
+
+
+POLICY_NAMES = {
+    "ted": "TEDPolicy",
+    "tedpolicy": "TEDPolicy",
+    "rules": "RulePolicy",
+    "rule": "RulePolicy",
+    "rulepolicy": "RulePolicy",
+    "memoization": "MemoizationPolicy",
+    "memo": "MemoizationPolicy",
+    "memoizationpolicy": "MemoizationPolicy",
+    "augmentedmemoizationpolicy": "AugmentedMemoizationPolicy",
+}
+
+
+def _only(ensemble: Any, wanted: str) -> Any:
+    """The ensemble's one member ``wanted`` (ted, rules, memoization), or a clear error."""
+    name = POLICY_NAMES.get(wanted.lower(), wanted)
+    if name == "MemoizationPolicy" and "AugmentedMemoizationPolicy" in ensemble.policy_names:
+        name = "AugmentedMemoizationPolicy"
+    try:
+        return ensemble.only(name)
+    except KeyError:
+        members = ", ".join(ensemble.policy_names)
+        raise CliError(
+            f"--policy {wanted}: the model has no such policy (it has {members})"
+        ) from None
 
 
 def run(args: argparse.Namespace) -> int:
@@ -65,6 +99,8 @@ def run(args: argparse.Namespace) -> int:
         policy = pipeline.load_model(ref)
     except pipeline.PipelineError as e:
         raise CliError(str(e)) from e
+    if args.policy is not None:
+        policy = _only(policy, args.policy)
     try:
         stories = load_replay_stories(args.stories, policy.vocabulary)
         report = evaluate_policy(policy, stories, batch_size=args.batch_size)

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from ted_cli.data_issues import warnings_to
 from ted_cli.errors import CliError
 
 STORE_ENV = "TED_STORE"
@@ -19,9 +20,11 @@ def register(subparsers: Any) -> None:
         "train",
         help="train a project's TED policy and save it as a new model version",
         description=(
-            "Load and validate PROJECT_DIR (domain.yml, data/, config.yml), train the TED "
-            "policy and save the next version of the model in the store. When nothing "
-            "changed since the latest version (same fingerprint) nothing is trained."
+            "Load and validate PROJECT_DIR (domain.yml, data/, config.yml; tests/ is not "
+            "read), train the TED policy and save the next version of the model in the "
+            "store. What Rasa only warns about is printed as file:line: warning: message "
+            "before training (--strict stops on it). When nothing changed since the latest "
+            "version (same fingerprint) nothing is trained."
         ),
     )
     parser.add_argument("project_dir", type=Path, help="the project folder")
@@ -48,6 +51,11 @@ def register(subparsers: Any) -> None:
         action="store_true",
         help="continue the latest version (only allowed when just the training data changed)",
     )
+    parser.add_argument(
+        "--strict",
+        action="store_true",
+        help="stop on warnings in the data too (what Rasa only warns about)",
+    )
     parser.set_defaults(func=run_train)
 
 
@@ -67,17 +75,19 @@ def run_train(args: argparse.Namespace) -> int:
         raise CliError("--epochs must be at least 1")
     overrides = {"epochs": args.epochs} if args.epochs is not None else None
     try:
-        result = train_project(
-            args.project_dir,
-            store=args.store,
-            name=args.name,
-            config_file=args.config,
-            config_overrides=overrides,
-            force=args.force,
-            augmentation=args.augmentation,
-            finetune=args.finetune,
-            verbose=sys.stdout.isatty(),
-        )
+        with warnings_to(sys.stderr):  # file:line: warning: ..., as the data loads
+            result = train_project(
+                args.project_dir,
+                store=args.store,
+                name=args.name,
+                config_file=args.config,
+                config_overrides=overrides,
+                force=args.force,
+                augmentation=args.augmentation,
+                finetune=args.finetune,
+                verbose=sys.stdout.isatty(),
+                strict=args.strict,
+            )
     except (DataError, TEDModelError, PipelineError) as e:
         raise CliError(str(e)) from e
     except ArchiveError as e:
@@ -86,7 +96,14 @@ def run_train(args: argparse.Namespace) -> int:
         print(f"{result.name}: nothing changed since version {result.version}; not trained")
         return 0
     how = "fine-tuned" if result.finetuned else "trained"
-    accuracy = result.metrics.get("action_accuracy")
-    extra = f", training accuracy {accuracy:.3f}" if isinstance(accuracy, float) else ""
-    print(f"{result.name}: {how} version {result.version} ({result.archive}){extra}")
+    policies = ", ".join(result.policy.policy_names) if result.policy is not None else ""
+    print(f"{result.name}: {how} version {result.version} ({result.archive}); {policies}")
+    replayed = result.metrics.get("training_stories_action_accuracy")
+    if isinstance(replayed, float):
+        print(
+            f"  training stories replayed with the saved model: action accuracy {replayed:.3f} "
+            "(excluding action_listen)"
+        )
+    for note in result.notes:
+        print(f"ted: warning: {note}", file=sys.stderr)
     return 0

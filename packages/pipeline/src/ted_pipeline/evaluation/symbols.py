@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from ted_data_adapter.domain import DEFAULT_LOOPS
 from ted_data_adapter.events import ActionExecuted, ActiveLoop, Event, SlotSet, UserUttered
 
 
@@ -28,7 +29,7 @@ class KnownSymbols:
             actions=frozenset(vocabulary.actions),
             entities=frozenset(tag.split("#")[0].split("@")[0] for tag in tags),
             slots=frozenset(slots),
-            forms=frozenset(getattr(vocabulary, "forms", ())),
+            forms=frozenset(getattr(vocabulary, "forms", ())) | frozenset(DEFAULT_LOOPS),
         )
 
     def problems(self, event: Event) -> list[str]:

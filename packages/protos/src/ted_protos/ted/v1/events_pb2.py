@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import struct_pb2 as google_dot_protobuf_dot_struct__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x13ted/v1/events.proto\x12\x06ted.v1\x1a\x1cgoogle/protobuf/struct.proto\"y\n\x06\x45ntity\x12\x0e\n\x06\x65ntity\x18\x01 \x01(\t\x12%\n\x05value\x18\x02 \x01(\x0b\x32\x16.google.protobuf.Value\x12\x11\n\x04role\x18\x03 \x01(\tH\x00\x88\x01\x01\x12\x12\n\x05group\x18\x04 \x01(\tH\x01\x88\x01\x01\x42\x07\n\x05_roleB\x08\n\x06_group\"?\n\x0bUserUttered\x12\x0e\n\x06intent\x18\x01 \x01(\t\x12 \n\x08\x65ntities\x18\x02 \x03(\x0b\x32\x0e.ted.v1.Entity\"\x1e\n\x0e\x41\x63tionExecuted\x12\x0c\n\x04name\x18\x01 \x01(\t\">\n\x07SlotSet\x12\x0c\n\x04name\x18\x01 \x01(\t\x12%\n\x05value\x18\x02 \x01(\x0b\x32\x16.google.protobuf.Value\"\x1a\n\nActiveLoop\x12\x0c\n\x04name\x18\x01 \x01(\t\"\xaa\x01\n\x05\x45vent\x12#\n\x04user\x18\x01 \x01(\x0b\x32\x13.ted.v1.UserUtteredH\x00\x12(\n\x06\x61\x63tion\x18\x02 \x01(\x0b\x32\x16.ted.v1.ActionExecutedH\x00\x12\x1f\n\x04slot\x18\x03 \x01(\x0b\x32\x0f.ted.v1.SlotSetH\x00\x12)\n\x0b\x61\x63tive_loop\x18\x04 \x01(\x0b\x32\x12.ted.v1.ActiveLoopH\x00\x42\x06\n\x04kind\"-\n\x0c\x43onversation\x12\x1d\n\x06\x65vents\x18\x01 \x03(\x0b\x32\r.ted.v1.Eventb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x13ted/v1/events.proto\x12\x06ted.v1\x1a\x1cgoogle/protobuf/struct.proto\"y\n\x06\x45ntity\x12\x0e\n\x06\x65ntity\x18\x01 \x01(\t\x12%\n\x05value\x18\x02 \x01(\x0b\x32\x16.google.protobuf.Value\x12\x11\n\x04role\x18\x03 \x01(\tH\x00\x88\x01\x01\x12\x12\n\x05group\x18\x04 \x01(\tH\x01\x88\x01\x01\x42\x07\n\x05_roleB\x08\n\x06_group\"?\n\x0bUserUttered\x12\x0e\n\x06intent\x18\x01 \x01(\t\x12 \n\x08\x65ntities\x18\x02 \x03(\x0b\x32\x0e.ted.v1.Entity\"\x1e\n\x0e\x41\x63tionExecuted\x12\x0c\n\x04name\x18\x01 \x01(\t\">\n\x07SlotSet\x12\x0c\n\x04name\x18\x01 \x01(\t\x12%\n\x05value\x18\x02 \x01(\x0b\x32\x16.google.protobuf.Value\"\x1a\n\nActiveLoop\x12\x0c\n\x04name\x18\x01 \x01(\t\"\'\n\x17\x41\x63tionExecutionRejected\x12\x0c\n\x04name\x18\x01 \x01(\t\"\x0b\n\tRestarted\"\x10\n\x0eSessionStarted\"\x17\n\x15UserUtteranceReverted\"\x10\n\x0e\x41\x63tionReverted\"\xac\x03\n\x05\x45vent\x12#\n\x04user\x18\x01 \x01(\x0b\x32\x13.ted.v1.UserUtteredH\x00\x12(\n\x06\x61\x63tion\x18\x02 \x01(\x0b\x32\x16.ted.v1.ActionExecutedH\x00\x12\x1f\n\x04slot\x18\x03 \x01(\x0b\x32\x0f.ted.v1.SlotSetH\x00\x12)\n\x0b\x61\x63tive_loop\x18\x04 \x01(\x0b\x32\x12.ted.v1.ActiveLoopH\x00\x12:\n\x0f\x61\x63tion_rejected\x18\x05 \x01(\x0b\x32\x1f.ted.v1.ActionExecutionRejectedH\x00\x12&\n\trestarted\x18\x06 \x01(\x0b\x32\x11.ted.v1.RestartedH\x00\x12\x31\n\x0fsession_started\x18\x07 \x01(\x0b\x32\x16.ted.v1.SessionStartedH\x00\x12\x36\n\ruser_reverted\x18\x08 \x01(\x0b\x32\x1d.ted.v1.UserUtteranceRevertedH\x00\x12\x31\n\x0f\x61\x63tion_reverted\x18\t \x01(\x0b\x32\x16.ted.v1.ActionRevertedH\x00\x42\x06\n\x04kind\"-\n\x0c\x43onversation\x12\x1d\n\x06\x65vents\x18\x01 \x03(\x0b\x32\r.ted.v1.Eventb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -42,8 +42,18 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_SLOTSET']._serialized_end=343
   _globals['_ACTIVELOOP']._serialized_start=345
   _globals['_ACTIVELOOP']._serialized_end=371
-  _globals['_EVENT']._serialized_start=374
-  _globals['_EVENT']._serialized_end=544
-  _globals['_CONVERSATION']._serialized_start=546
-  _globals['_CONVERSATION']._serialized_end=591
+  _globals['_ACTIONEXECUTIONREJECTED']._serialized_start=373
+  _globals['_ACTIONEXECUTIONREJECTED']._serialized_end=412
+  _globals['_RESTARTED']._serialized_start=414
+  _globals['_RESTARTED']._serialized_end=425
+  _globals['_SESSIONSTARTED']._serialized_start=427
+  _globals['_SESSIONSTARTED']._serialized_end=443
+  _globals['_USERUTTERANCEREVERTED']._serialized_start=445
+  _globals['_USERUTTERANCEREVERTED']._serialized_end=468
+  _globals['_ACTIONREVERTED']._serialized_start=470
+  _globals['_ACTIONREVERTED']._serialized_end=486
+  _globals['_EVENT']._serialized_start=489
+  _globals['_EVENT']._serialized_end=917
+  _globals['_CONVERSATION']._serialized_start=919
+  _globals['_CONVERSATION']._serialized_end=964
 # @@protoc_insertion_point(module_scope)

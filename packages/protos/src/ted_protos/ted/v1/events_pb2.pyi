@@ -164,6 +164,97 @@ class ActiveLoop(_message.Message):
 Global___ActiveLoop: _TypeAlias = ActiveLoop  # noqa: Y015
 
 @_typing.final
+class ActionExecutionRejected(_message.Message):
+    """An action (a form, usually) refused to run: the user's input was not for it, so the
+    other policies decide the next action (Rasa's `action_execution_rejected`).
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["name", b"name"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ActionExecutionRejected: _TypeAlias = ActionExecutionRejected  # noqa: Y015
+
+@_typing.final
+class Restarted(_message.Message):
+    """The conversation was restarted (Rasa's `restart` event): earlier events no longer count."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Restarted: _TypeAlias = Restarted  # noqa: Y015
+
+@_typing.final
+class SessionStarted(_message.Message):
+    """A new session began (Rasa's `session_started`): earlier events no longer count."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SessionStarted: _TypeAlias = SessionStarted  # noqa: Y015
+
+@_typing.final
+class UserUtteranceReverted(_message.Message):
+    """The latest user turn, and the bot's actions after it, are undone (Rasa's `rewind`)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UserUtteranceReverted: _TypeAlias = UserUtteranceReverted  # noqa: Y015
+
+@_typing.final
+class ActionReverted(_message.Message):
+    """The latest bot action is undone (Rasa's `undo`)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ActionReverted: _TypeAlias = ActionReverted  # noqa: Y015
+
+@_typing.final
 class Event(_message.Message):
     """One event of a conversation: exactly one of the kinds must be set."""
 
@@ -173,6 +264,11 @@ class Event(_message.Message):
     ACTION_FIELD_NUMBER: _builtins.int
     SLOT_FIELD_NUMBER: _builtins.int
     ACTIVE_LOOP_FIELD_NUMBER: _builtins.int
+    ACTION_REJECTED_FIELD_NUMBER: _builtins.int
+    RESTARTED_FIELD_NUMBER: _builtins.int
+    SESSION_STARTED_FIELD_NUMBER: _builtins.int
+    USER_REVERTED_FIELD_NUMBER: _builtins.int
+    ACTION_REVERTED_FIELD_NUMBER: _builtins.int
     @_builtins.property
     def user(self) -> Global___UserUttered: ...
     @_builtins.property
@@ -181,6 +277,16 @@ class Event(_message.Message):
     def slot(self) -> Global___SlotSet: ...
     @_builtins.property
     def active_loop(self) -> Global___ActiveLoop: ...
+    @_builtins.property
+    def action_rejected(self) -> Global___ActionExecutionRejected: ...
+    @_builtins.property
+    def restarted(self) -> Global___Restarted: ...
+    @_builtins.property
+    def session_started(self) -> Global___SessionStarted: ...
+    @_builtins.property
+    def user_reverted(self) -> Global___UserUtteranceReverted: ...
+    @_builtins.property
+    def action_reverted(self) -> Global___ActionReverted: ...
     def __init__(
         self,
         *,
@@ -188,12 +294,17 @@ class Event(_message.Message):
         action: Global___ActionExecuted | None = ...,
         slot: Global___SlotSet | None = ...,
         active_loop: Global___ActiveLoop | None = ...,
+        action_rejected: Global___ActionExecutionRejected | None = ...,
+        restarted: Global___Restarted | None = ...,
+        session_started: Global___SessionStarted | None = ...,
+        user_reverted: Global___UserUtteranceReverted | None = ...,
+        action_reverted: Global___ActionReverted | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["action", b"action", "active_loop", b"active_loop", "kind", b"kind", "slot", b"slot", "user", b"user"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["action", b"action", "action_rejected", b"action_rejected", "action_reverted", b"action_reverted", "active_loop", b"active_loop", "kind", b"kind", "restarted", b"restarted", "session_started", b"session_started", "slot", b"slot", "user", b"user", "user_reverted", b"user_reverted"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["action", b"action", "active_loop", b"active_loop", "kind", b"kind", "slot", b"slot", "user", b"user"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["action", b"action", "action_rejected", b"action_rejected", "action_reverted", b"action_reverted", "active_loop", b"active_loop", "kind", b"kind", "restarted", b"restarted", "session_started", b"session_started", "slot", b"slot", "user", b"user", "user_reverted", b"user_reverted"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    _WhichOneofReturnType_kind: _TypeAlias = _typing.Literal["user", "action", "slot", "active_loop"]  # noqa: Y015
+    _WhichOneofReturnType_kind: _TypeAlias = _typing.Literal["user", "action", "slot", "active_loop", "action_rejected", "restarted", "session_started", "user_reverted", "action_reverted"]  # noqa: Y015
     _WhichOneofArgType_kind: _TypeAlias = _typing.Literal["kind", b"kind"]  # noqa: Y015
     def WhichOneof(self, oneof_group: _WhichOneofArgType_kind) -> _WhichOneofReturnType_kind | None: ...
 

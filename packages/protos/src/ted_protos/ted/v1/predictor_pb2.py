@@ -26,7 +26,7 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from ted_protos.ted.v1 import events_pb2 as ted_dot_v1_dot_events__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16ted/v1/predictor.proto\x12\x06ted.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x13ted/v1/events.proto\"O\n\tModelSpec\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x11\n\x07version\x18\x02 \x01(\x03H\x00\x12\x0f\n\x05\x61lias\x18\x03 \x01(\tH\x00\x42\x10\n\x0eversion_choice\".\n\rResolvedModel\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\x03\"1\n\x0b\x41\x63tionScore\x12\x0e\n\x06\x61\x63tion\x18\x01 \x01(\t\x12\x12\n\nconfidence\x18\x02 \x01(\x02\"/\n\x07Ranking\x12$\n\x07\x61\x63tions\x18\x01 \x03(\x0b\x32\x13.ted.v1.ActionScore\"r\n\x0ePredictRequest\x12%\n\nmodel_spec\x18\x01 \x01(\x0b\x32\x11.ted.v1.ModelSpec\x12*\n\x0c\x63onversation\x18\x02 \x01(\x0b\x32\x14.ted.v1.Conversation\x12\r\n\x05top_k\x18\x03 \x01(\x05\"]\n\x0fPredictResponse\x12$\n\x05model\x18\x01 \x01(\x0b\x32\x15.ted.v1.ResolvedModel\x12$\n\x07ranking\x18\x02 \x03(\x0b\x32\x13.ted.v1.ActionScore\"x\n\x13PredictBatchRequest\x12%\n\nmodel_spec\x18\x01 \x01(\x0b\x32\x11.ted.v1.ModelSpec\x12+\n\rconversations\x18\x02 \x03(\x0b\x32\x14.ted.v1.Conversation\x12\r\n\x05top_k\x18\x03 \x01(\x05\"_\n\x14PredictBatchResponse\x12$\n\x05model\x18\x01 \x01(\x0b\x32\x15.ted.v1.ResolvedModel\x12!\n\x08rankings\x18\x02 \x03(\x0b\x32\x0f.ted.v1.Ranking\"\xc4\x01\n\x12ModelVersionStatus\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\x03\x12(\n\x05state\x18\x03 \x01(\x0e\x32\x19.ted.v1.ModelVersionState\x12\x0f\n\x07\x61liases\x18\x04 \x03(\t\x12/\n\x0bstate_since\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x14\n\x0cload_seconds\x18\x06 \x01(\x01\x12\r\n\x05\x65rror\x18\x07 \x01(\t\">\n\x15GetModelStatusRequest\x12%\n\nmodel_spec\x18\x01 \x01(\x0b\x32\x11.ted.v1.ModelSpec\"F\n\x16GetModelStatusResponse\x12,\n\x08versions\x18\x01 \x03(\x0b\x32\x1a.ted.v1.ModelVersionStatus\"\x13\n\x11ListModelsRequest\"\xac\x01\n\tModelInfo\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x18\n\x10serving_versions\x18\x02 \x03(\x03\x12\x16\n\x0elatest_version\x18\x03 \x01(\x03\x12/\n\x07\x61liases\x18\x04 \x03(\x0b\x32\x1e.ted.v1.ModelInfo.AliasesEntry\x1a.\n\x0c\x41liasesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x03:\x02\x38\x01\"7\n\x12ListModelsResponse\x12!\n\x06models\x18\x01 \x03(\x0b\x32\x11.ted.v1.ModelInfo*\xbe\x01\n\x11ModelVersionState\x12#\n\x1fMODEL_VERSION_STATE_UNSPECIFIED\x10\x00\x12\x1f\n\x1bMODEL_VERSION_STATE_LOADING\x10\x01\x12!\n\x1dMODEL_VERSION_STATE_AVAILABLE\x10\x02\x12 \n\x1cMODEL_VERSION_STATE_UNLOADED\x10\x03\x12\x1e\n\x1aMODEL_VERSION_STATE_FAILED\x10\x04\x32\xaf\x02\n\x10PredictorService\x12:\n\x07Predict\x12\x16.ted.v1.PredictRequest\x1a\x17.ted.v1.PredictResponse\x12I\n\x0cPredictBatch\x12\x1b.ted.v1.PredictBatchRequest\x1a\x1c.ted.v1.PredictBatchResponse\x12O\n\x0eGetModelStatus\x12\x1d.ted.v1.GetModelStatusRequest\x1a\x1e.ted.v1.GetModelStatusResponse\x12\x43\n\nListModels\x12\x19.ted.v1.ListModelsRequest\x1a\x1a.ted.v1.ListModelsResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16ted/v1/predictor.proto\x12\x06ted.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x13ted/v1/events.proto\"O\n\tModelSpec\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x11\n\x07version\x18\x02 \x01(\x03H\x00\x12\x0f\n\x05\x61lias\x18\x03 \x01(\tH\x00\x42\x10\n\x0eversion_choice\".\n\rResolvedModel\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\x03\"1\n\x0b\x41\x63tionScore\x12\x0e\n\x06\x61\x63tion\x18\x01 \x01(\t\x12\x12\n\nconfidence\x18\x02 \x01(\x02\"n\n\x07Ranking\x12$\n\x07\x61\x63tions\x18\x01 \x03(\x0b\x32\x13.ted.v1.ActionScore\x12\x13\n\x0bpolicy_name\x18\x02 \x01(\t\x12(\n\x0bted_ranking\x18\x03 \x03(\x0b\x32\x13.ted.v1.ActionScore\"r\n\x0ePredictRequest\x12%\n\nmodel_spec\x18\x01 \x01(\x0b\x32\x11.ted.v1.ModelSpec\x12*\n\x0c\x63onversation\x18\x02 \x01(\x0b\x32\x14.ted.v1.Conversation\x12\r\n\x05top_k\x18\x03 \x01(\x05\"\x9c\x01\n\x0fPredictResponse\x12$\n\x05model\x18\x01 \x01(\x0b\x32\x15.ted.v1.ResolvedModel\x12$\n\x07ranking\x18\x02 \x03(\x0b\x32\x13.ted.v1.ActionScore\x12\x13\n\x0bpolicy_name\x18\x03 \x01(\t\x12(\n\x0bted_ranking\x18\x04 \x03(\x0b\x32\x13.ted.v1.ActionScore\"x\n\x13PredictBatchRequest\x12%\n\nmodel_spec\x18\x01 \x01(\x0b\x32\x11.ted.v1.ModelSpec\x12+\n\rconversations\x18\x02 \x03(\x0b\x32\x14.ted.v1.Conversation\x12\r\n\x05top_k\x18\x03 \x01(\x05\"_\n\x14PredictBatchResponse\x12$\n\x05model\x18\x01 \x01(\x0b\x32\x15.ted.v1.ResolvedModel\x12!\n\x08rankings\x18\x02 \x03(\x0b\x32\x0f.ted.v1.Ranking\"\xc4\x01\n\x12ModelVersionStatus\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\x03\x12(\n\x05state\x18\x03 \x01(\x0e\x32\x19.ted.v1.ModelVersionState\x12\x0f\n\x07\x61liases\x18\x04 \x03(\t\x12/\n\x0bstate_since\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x14\n\x0cload_seconds\x18\x06 \x01(\x01\x12\r\n\x05\x65rror\x18\x07 \x01(\t\">\n\x15GetModelStatusRequest\x12%\n\nmodel_spec\x18\x01 \x01(\x0b\x32\x11.ted.v1.ModelSpec\"F\n\x16GetModelStatusResponse\x12,\n\x08versions\x18\x01 \x03(\x0b\x32\x1a.ted.v1.ModelVersionStatus\"\x13\n\x11ListModelsRequest\"\xac\x01\n\tModelInfo\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x18\n\x10serving_versions\x18\x02 \x03(\x03\x12\x16\n\x0elatest_version\x18\x03 \x01(\x03\x12/\n\x07\x61liases\x18\x04 \x03(\x0b\x32\x1e.ted.v1.ModelInfo.AliasesEntry\x1a.\n\x0c\x41liasesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x03:\x02\x38\x01\"7\n\x12ListModelsResponse\x12!\n\x06models\x18\x01 \x03(\x0b\x32\x11.ted.v1.ModelInfo*\xbe\x01\n\x11ModelVersionState\x12#\n\x1fMODEL_VERSION_STATE_UNSPECIFIED\x10\x00\x12\x1f\n\x1bMODEL_VERSION_STATE_LOADING\x10\x01\x12!\n\x1dMODEL_VERSION_STATE_AVAILABLE\x10\x02\x12 \n\x1cMODEL_VERSION_STATE_UNLOADED\x10\x03\x12\x1e\n\x1aMODEL_VERSION_STATE_FAILED\x10\x04\x32\xaf\x02\n\x10PredictorService\x12:\n\x07Predict\x12\x16.ted.v1.PredictRequest\x1a\x17.ted.v1.PredictResponse\x12I\n\x0cPredictBatch\x12\x1b.ted.v1.PredictBatchRequest\x1a\x1c.ted.v1.PredictBatchResponse\x12O\n\x0eGetModelStatus\x12\x1d.ted.v1.GetModelStatusRequest\x1a\x1e.ted.v1.GetModelStatusResponse\x12\x43\n\nListModels\x12\x19.ted.v1.ListModelsRequest\x1a\x1a.ted.v1.ListModelsResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,8 +35,8 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_MODELINFO_ALIASESENTRY']._loaded_options = None
   _globals['_MODELINFO_ALIASESENTRY']._serialized_options = b'8\001'
-  _globals['_MODELVERSIONSTATE']._serialized_start=1336
-  _globals['_MODELVERSIONSTATE']._serialized_end=1526
+  _globals['_MODELVERSIONSTATE']._serialized_start=1463
+  _globals['_MODELVERSIONSTATE']._serialized_end=1653
   _globals['_MODELSPEC']._serialized_start=88
   _globals['_MODELSPEC']._serialized_end=167
   _globals['_RESOLVEDMODEL']._serialized_start=169
@@ -44,29 +44,29 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_ACTIONSCORE']._serialized_start=217
   _globals['_ACTIONSCORE']._serialized_end=266
   _globals['_RANKING']._serialized_start=268
-  _globals['_RANKING']._serialized_end=315
-  _globals['_PREDICTREQUEST']._serialized_start=317
-  _globals['_PREDICTREQUEST']._serialized_end=431
-  _globals['_PREDICTRESPONSE']._serialized_start=433
-  _globals['_PREDICTRESPONSE']._serialized_end=526
-  _globals['_PREDICTBATCHREQUEST']._serialized_start=528
-  _globals['_PREDICTBATCHREQUEST']._serialized_end=648
-  _globals['_PREDICTBATCHRESPONSE']._serialized_start=650
-  _globals['_PREDICTBATCHRESPONSE']._serialized_end=745
-  _globals['_MODELVERSIONSTATUS']._serialized_start=748
-  _globals['_MODELVERSIONSTATUS']._serialized_end=944
-  _globals['_GETMODELSTATUSREQUEST']._serialized_start=946
-  _globals['_GETMODELSTATUSREQUEST']._serialized_end=1008
-  _globals['_GETMODELSTATUSRESPONSE']._serialized_start=1010
-  _globals['_GETMODELSTATUSRESPONSE']._serialized_end=1080
-  _globals['_LISTMODELSREQUEST']._serialized_start=1082
-  _globals['_LISTMODELSREQUEST']._serialized_end=1101
-  _globals['_MODELINFO']._serialized_start=1104
-  _globals['_MODELINFO']._serialized_end=1276
-  _globals['_MODELINFO_ALIASESENTRY']._serialized_start=1230
-  _globals['_MODELINFO_ALIASESENTRY']._serialized_end=1276
-  _globals['_LISTMODELSRESPONSE']._serialized_start=1278
-  _globals['_LISTMODELSRESPONSE']._serialized_end=1333
-  _globals['_PREDICTORSERVICE']._serialized_start=1529
-  _globals['_PREDICTORSERVICE']._serialized_end=1832
+  _globals['_RANKING']._serialized_end=378
+  _globals['_PREDICTREQUEST']._serialized_start=380
+  _globals['_PREDICTREQUEST']._serialized_end=494
+  _globals['_PREDICTRESPONSE']._serialized_start=497
+  _globals['_PREDICTRESPONSE']._serialized_end=653
+  _globals['_PREDICTBATCHREQUEST']._serialized_start=655
+  _globals['_PREDICTBATCHREQUEST']._serialized_end=775
+  _globals['_PREDICTBATCHRESPONSE']._serialized_start=777
+  _globals['_PREDICTBATCHRESPONSE']._serialized_end=872
+  _globals['_MODELVERSIONSTATUS']._serialized_start=875
+  _globals['_MODELVERSIONSTATUS']._serialized_end=1071
+  _globals['_GETMODELSTATUSREQUEST']._serialized_start=1073
+  _globals['_GETMODELSTATUSREQUEST']._serialized_end=1135
+  _globals['_GETMODELSTATUSRESPONSE']._serialized_start=1137
+  _globals['_GETMODELSTATUSRESPONSE']._serialized_end=1207
+  _globals['_LISTMODELSREQUEST']._serialized_start=1209
+  _globals['_LISTMODELSREQUEST']._serialized_end=1228
+  _globals['_MODELINFO']._serialized_start=1231
+  _globals['_MODELINFO']._serialized_end=1403
+  _globals['_MODELINFO_ALIASESENTRY']._serialized_start=1357
+  _globals['_MODELINFO_ALIASESENTRY']._serialized_end=1403
+  _globals['_LISTMODELSRESPONSE']._serialized_start=1405
+  _globals['_LISTMODELSRESPONSE']._serialized_end=1460
+  _globals['_PREDICTORSERVICE']._serialized_start=1656
+  _globals['_PREDICTORSERVICE']._serialized_end=1959
 # @@protoc_insertion_point(module_scope)

@@ -152,16 +152,32 @@ class Ranking(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     ACTIONS_FIELD_NUMBER: _builtins.int
+    POLICY_NAME_FIELD_NUMBER: _builtins.int
+    TED_RANKING_FIELD_NUMBER: _builtins.int
+    policy_name: _builtins.str
+    """The policy of the model's ensemble that chose the first action: "RulePolicy",
+    "MemoizationPolicy", "AugmentedMemoizationPolicy" or "TEDPolicy".
+    """
     @_builtins.property
-    def actions(self) -> _containers.RepeatedCompositeFieldContainer[Global___ActionScore]: ...
+    def actions(self) -> _containers.RepeatedCompositeFieldContainer[Global___ActionScore]:
+        """The chosen next action first (at the deciding policy's confidence), then the other
+        actions in TED's order (or the deciding policy's, when the model has no TED).
+        """
+
+    @_builtins.property
+    def ted_ranking(self) -> _containers.RepeatedCompositeFieldContainer[Global___ActionScore]:
+        """TED's own ranking, unchanged (empty when the model has no TED)."""
+
     def __init__(
         self,
         *,
         actions: _abc.Iterable[Global___ActionScore] | None = ...,
+        policy_name: _builtins.str = ...,
+        ted_ranking: _abc.Iterable[Global___ActionScore] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["actions", b"actions"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["actions", b"actions", "policy_name", b"policy_name", "ted_ranking", b"ted_ranking"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -201,21 +217,35 @@ class PredictResponse(_message.Message):
 
     MODEL_FIELD_NUMBER: _builtins.int
     RANKING_FIELD_NUMBER: _builtins.int
+    POLICY_NAME_FIELD_NUMBER: _builtins.int
+    TED_RANKING_FIELD_NUMBER: _builtins.int
+    policy_name: _builtins.str
+    """The policy of the model's ensemble that chose the first action: "RulePolicy",
+    "MemoizationPolicy", "AugmentedMemoizationPolicy" or "TEDPolicy".
+    """
     @_builtins.property
     def model(self) -> Global___ResolvedModel: ...
     @_builtins.property
     def ranking(self) -> _containers.RepeatedCompositeFieldContainer[Global___ActionScore]:
-        """Actions best first."""
+        """The chosen next action first (at the deciding policy's confidence), then the other
+        actions in TED's order (or the deciding policy's, when the model has no TED).
+        """
+
+    @_builtins.property
+    def ted_ranking(self) -> _containers.RepeatedCompositeFieldContainer[Global___ActionScore]:
+        """TED's own ranking, unchanged (empty when the model has no TED)."""
 
     def __init__(
         self,
         *,
         model: Global___ResolvedModel | None = ...,
         ranking: _abc.Iterable[Global___ActionScore] | None = ...,
+        policy_name: _builtins.str = ...,
+        ted_ranking: _abc.Iterable[Global___ActionScore] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["model", b"model"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["model", b"model", "ranking", b"ranking"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["model", b"model", "policy_name", b"policy_name", "ranking", b"ranking", "ted_ranking", b"ted_ranking"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
