@@ -20,7 +20,7 @@ failed requests are counted and the p99 is put next to the steady-state p99.
     .venv/bin/python tools/bench/predictor_load.py [--store DIR --name NAME] [--epochs 3]
         [--duration 5] [--runs 3] [--concurrency 1,8,64] [--publish-every 3]
         [--client native|async|thread|native,async] [--max-requests N] [--processes 1,2]
-        [--connections 16]
+        [--connections 16] [--ensemble]
 
 Without --store a model is trained once (few epochs; latency does not depend on accuracy)
 into tools/bench/results/predictor-store and reused by later runs.
@@ -53,7 +53,25 @@ NAME = "multiwoz"
 DEFAULT_STORE = benchlib.RESULTS / "predictor-store"
 
 
-def ensure_model(store: Path, name: str, epochs: int) -> None:
+# MultiWOZ's TEDPolicy with Rasa's other default policies beside it (--ensemble).
+ENSEMBLE_POLICIES = ("MemoizationPolicy", "RulePolicy")
+
+
+def _ensemble_config(work: Path) -> Path:
+    """config.yml: memoization and rules, then the TEDPolicy entry of MultiWOZ's config."""
+    import yaml
+
+    from ted_pipeline import read_config_file
+
+    own = read_config_file(benchlib.shared_data() / "multiwoz" / "config.yml")
+    ted = own.policy_config("TEDPolicy")
+    path = work / "ensemble-config.yml"
+    policies = [{"name": name} for name in ENSEMBLE_POLICIES] + [ted]
+    path.write_text(yaml.safe_dump({"policies": policies}, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def ensure_model(store: Path, name: str, epochs: int, *, ensemble: bool = False) -> None:
     from ted_archive import ModelStore
 
     model_store = ModelStore(store)
@@ -61,15 +79,18 @@ def ensure_model(store: Path, name: str, epochs: int) -> None:
         return
     from ted_pipeline import train_project
 
-    print(f"training {name} for {epochs} epochs into {store} (once) ...", flush=True)
+    what = "memoization + rules + TED" if ensemble else "TED"
+    print(f"training {name} ({what}) for {epochs} epochs into {store} (once) ...", flush=True)
     started = time.perf_counter()
-    train_project(
-        benchlib.shared_data() / "multiwoz",
-        store=model_store,
-        name=name,
-        config_overrides={"epochs": epochs},
-        augmentation=0,
-    )
+    with tempfile.TemporaryDirectory(prefix="bench-config-") as tmp:
+        train_project(
+            benchlib.shared_data() / "multiwoz",
+            store=model_store,
+            name=name,
+            config_file=_ensemble_config(Path(tmp)) if ensemble else None,
+            config_overrides={"epochs": epochs},
+            augmentation=0,
+        )
     print(f"trained in {time.perf_counter() - started:.0f} s", flush=True)
 
 
@@ -202,7 +223,12 @@ class Publisher:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--store", type=Path, default=None, help="store with a trained model")
-    parser.add_argument("--name", default=NAME)
+    parser.add_argument("--name", default=None, help="model name (default: multiwoz)")
+    parser.add_argument(
+        "--ensemble",
+        action="store_true",
+        help="serve MultiWOZ's TED with MemoizationPolicy and RulePolicy beside it",
+    )
     parser.add_argument("--epochs", type=int, default=3, help="epochs if a model is trained")
     parser.add_argument("--duration", type=float, default=5.0, help="seconds per measurement")
     parser.add_argument("--runs", type=int, default=3, help="measurements per cell (median)")
@@ -239,7 +265,8 @@ def main() -> int:
         parser.error(f"--client: unknown mode(s) {unknown}, choose from {sorted(CLIENTS)}")
 
     source = args.store or DEFAULT_STORE
-    ensure_model(source, args.name, args.epochs)
+    args.name = args.name or (f"{NAME}-ensemble" if args.ensemble else NAME)
+    ensure_model(source, args.name, args.epochs, ensemble=args.ensemble)
     requests = conversations(args.name, args.requests)
     events = [len(r.conversation.events) for r in requests]
     print(f"{len(requests)} MultiWOZ conversations, {benchlib.median(events):.0f} events median")

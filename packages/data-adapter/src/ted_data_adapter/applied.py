@@ -197,3 +197,14 @@ def tracker_view(events: Sequence[Event]) -> TrackerView:
 
 # Rasa's marker for "no loop may be active" (in rules); never an active loop itself.
 SHOULD_NOT_BE_SET_LOOP = "should_not_be_set"
+
+
+def rejected_action(events: Sequence[Event]) -> str | None:
+    """The action just rejected, when the latest action-like event is a rejection (cheap:
+    reads back from the end only)."""
+    for event in reversed(events):
+        if isinstance(event, ActionExecutionRejected):
+            return event.name
+        if isinstance(event, ActionExecuted):
+            return None
+    return None

@@ -41,6 +41,44 @@ def state_key(states: Sequence[State]) -> str:
     return json.dumps(list(states), sort_keys=True)
 
 
+class StateDict(dict[str, Mapping[str, Any]]):
+    """A state that also carries its hashable form (``key``), built as the state is."""
+
+    key: tuple[Any, ...] = ()
+
+
+def _frozen_parts(state: Mapping[str, Mapping[str, Any]]) -> tuple[Any, ...]:
+    user = state.get(USER)
+    slots = state.get(SLOTS)
+    return (
+        tuple(sorted(user.items())) if user else (),
+        tuple(sorted(slots.items())) if slots else (),
+        state.get(PREVIOUS_ACTION, {}).get(ACTION_NAME),
+        state.get(ACTIVE_LOOP, {}).get(LOOP_NAME),
+    )
+
+
+def frozen_key(states: Sequence[State]) -> tuple[Any, ...]:
+    """A hashable form of a state sequence, cheaper than ``state_key`` for lookups."""
+    return tuple(
+        state.key if isinstance(state, StateDict) and state.key else _frozen_parts(state)
+        for state in states
+    )
+
+
+def frozen_key_of(key: str) -> tuple[Any, ...]:
+    """``frozen_key`` of the states a ``state_key`` text holds (lists read as tuples)."""
+
+    def tupled(value: Any) -> Any:
+        return tuple(value) if isinstance(value, list) else value
+
+    states = [
+        {part: {name: tupled(v) for name, v in values.items()} for part, values in state.items()}
+        for state in states_from_key(key)
+    ]
+    return frozen_key(states)
+
+
 def states_from_key(key: str) -> list[dict[str, dict[str, Any]]]:
     """The states back from ``state_key`` (lists stay lists)."""
     loaded: list[dict[str, dict[str, Any]]] = json.loads(key)
@@ -58,6 +96,7 @@ class RasaStates:
             for intent, use, ignore in vocabulary.intent_entities
         }
         self._known_tags = set(vocabulary.entity_tags)
+        self._initial: dict[frozenset[str], dict[str, Any]] = {}
         self._fills: dict[str, list[tuple[Slot, str | None, str | None]]] = {}
         for slot in vocabulary.slots:
             for mapping in slot.mappings:
@@ -84,19 +123,24 @@ class RasaStates:
         """A role or group label counts when the domain declares it for that entity."""
         return f"{base}#{extra}" in self._known_tags or f"{base}@{extra}" in self._known_tags
 
-    def _slot_features(self, values: Mapping[str, Any], set_slots: set[str], omit: bool) -> dict:
-        out: dict[str, Any] = {}
-        for name, slot in self.slots.items():
-            if omit and name not in set_slots:
-                continue
-            value = values.get(name)
-            if value == SHOULD_NOT_BE_SET:
-                out[name] = SHOULD_NOT_BE_SET
-                continue
-            features = slot.encode(value)
-            if any(features):
-                out[name] = tuple(features)
-        return out
+    def _slot_feature(self, slot: Slot, value: Any) -> Any:
+        """A slot's entry in the slots part: its features, ``should_not_be_set``, or None
+        when all its features are zero (an unset slot is not in the state)."""
+        if value == SHOULD_NOT_BE_SET:
+            return SHOULD_NOT_BE_SET
+        features = slot.encode(value)
+        return tuple(features) if any(features) else None
+
+    def _initial_features(self, without_slots: frozenset[str]) -> dict[str, Any]:
+        """The slots part before any event (slots with an initial value), computed once."""
+        if without_slots not in self._initial:
+            initial = {}
+            for name, slot in self.slots.items():
+                feature = self._slot_feature(slot, slot.initial_value)
+                if feature is not None and name not in without_slots:
+                    initial[name] = feature
+            self._initial[without_slots] = initial
+        return self._initial[without_slots]
 
     def _filled_by(self, event: UserUttered) -> dict[str, Any]:
         found: dict[str, list[Any]] = {}
@@ -125,26 +169,45 @@ class RasaStates:
         ``without_slots`` / ``without_loops`` leave out what only rules mention (Rasa
         removes those from the states the memoization and TED policies see).
         """
-        values: dict[str, Any] = {s.name: s.initial_value for s in self.slots.values()}
-        set_slots: set[str] = set()
+        # the slots part changes only when a slot does: kept up to date, shared by states
+        features = {} if omit_unset_slots else dict(self._initial_features(without_slots))
+        slots_part: dict[str, Any] = dict(features)
+        slots_key = tuple(sorted(slots_part.items()))
+        user_key: tuple[Any, ...] = ()
         user: dict[str, Any] = {}
         action: str | None = None
         loop: str | None = None
         out: list[State] = []
 
+        def set_slot(name: str, value: Any) -> None:
+            nonlocal slots_part, slots_key
+            slot = self.slots.get(name)
+            if slot is None or name in without_slots:
+                return  # not featurized (or left out): never part of a state
+            feature = self._slot_feature(slot, value)
+            if feature is None:
+                if name not in features:
+                    return
+                del features[name]
+            else:
+                if features.get(name) == feature:
+                    return
+                features[name] = feature
+            slots_part = dict(features)  # a new part: earlier states keep theirs
+            slots_key = tuple(sorted(slots_part.items()))
+
         def now() -> State:
-            state: dict[str, Mapping[str, Any]] = {}
+            state = StateDict()
             if user:
                 state[USER] = user
-            slots = self._slot_features(values, set_slots, omit_unset_slots)
-            for name in without_slots:
-                slots.pop(name, None)
-            if slots:
-                state[SLOTS] = slots
+            if slots_part:
+                state[SLOTS] = slots_part
             if action is not None:
                 state[PREVIOUS_ACTION] = {ACTION_NAME: action}
-            if loop and loop not in without_loops:
-                state[ACTIVE_LOOP] = {LOOP_NAME: loop}
+            shown_loop = loop if loop and loop not in without_loops else None
+            if shown_loop:
+                state[ACTIVE_LOOP] = {LOOP_NAME: shown_loop}
+            state.key = (user_key, slots_key, action, shown_loop)
             return state
 
         for event in applied_events(list(events)):
@@ -158,13 +221,39 @@ class RasaStates:
                     if entities
                     else {INTENT: event.intent}
                 )
+                user_key = tuple(sorted(user.items()))
                 for name, value in self._filled_by(event).items():
-                    values[name] = value
-                    set_slots.add(name)
+                    set_slot(name, value)
             elif isinstance(event, SlotSet):
-                values[event.name] = event.value
-                set_slots.add(event.name)
+                set_slot(event.name, event.value)
             elif isinstance(event, ActiveLoop):
                 loop = event.name
         out.append(now())
         return out
+
+
+class ConversationStates:
+    """One conversation's states, computed once for each set of options and shared by the
+    policies that read them (rules and memoization read the same states)."""
+
+    def __init__(self, replay: RasaStates, events: Sequence[Event]) -> None:
+        self.replay = replay
+        self.events = events
+        self._cache: dict[tuple[bool, frozenset[str], frozenset[str]], list[State]] = {}
+
+    def get(
+        self,
+        *,
+        omit_unset_slots: bool = False,
+        without_slots: frozenset[str] = frozenset(),
+        without_loops: frozenset[str] = frozenset(),
+    ) -> list[State]:
+        key = (omit_unset_slots, without_slots, without_loops)
+        if key not in self._cache:
+            self._cache[key] = self.replay.states(
+                self.events,
+                omit_unset_slots=omit_unset_slots,
+                without_slots=without_slots,
+                without_loops=without_loops,
+            )
+        return self._cache[key]

@@ -15,8 +15,9 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from ted_data_adapter.applied import tracker_view
+from ted_data_adapter.applied import rejected_action
 from ted_data_adapter.events import ActiveLoop, Event, SlotSet
+from ted_data_adapter.rasa_states import ConversationStates, RasaStates
 from ted_pipeline.policies.prediction import PolicyPrediction
 
 TED_POLICY = "TEDPolicy"
@@ -28,7 +29,11 @@ class Member(Protocol):
     name: str
     priority: int
 
-    def predict_batch(self, conversations: Sequence[Sequence[Event]]) -> list[PolicyPrediction]: ...
+    def predict_batch(
+        self,
+        conversations: Sequence[Sequence[Event]],
+        states: Sequence[ConversationStates] | None = None,
+    ) -> list[PolicyPrediction]: ...
 
 
 @dataclass(frozen=True)
@@ -82,7 +87,11 @@ class TEDMember:
         features = self.policy._featurize([self._view(events) for events in conversations])
         return np.asarray(self.policy.confidences(features))
 
-    def predict_batch(self, conversations: Sequence[Sequence[Event]]) -> list[PolicyPrediction]:
+    def predict_batch(
+        self,
+        conversations: Sequence[Sequence[Event]],
+        states: Sequence[ConversationStates] | None = None,
+    ) -> list[PolicyPrediction]:
         rows = self.confidences(conversations)
         return [self.as_prediction(row) for row in rows]
 
@@ -134,6 +143,9 @@ class PolicyEnsemble:
         self.ted: TEDMember | None = next(
             (m for m in self.members if isinstance(m, TEDMember)), None
         )
+        # rules and memoization read the same states: replayed once per conversation
+        self._states = RasaStates(vocabulary)
+        self._ted_only = self.members == [self.ted]
 
     @property
     def policy_names(self) -> list[str]:
@@ -166,20 +178,42 @@ class PolicyEnsemble:
         if not conversations:
             return []
         ted_rows = self.ted.confidences(conversations) if self.ted is not None else None
+        if self._ted_only:
+            assert ted_rows is not None
+            return [
+                self._ted_answer(events, row, top_k)
+                for events, row in zip(conversations, ted_rows, strict=True)
+            ]
+        states = [ConversationStates(self._states, events) for events in conversations]
         per_member: list[list[PolicyPrediction]] = []
         for member in self.members:
             if member is self.ted:
                 assert ted_rows is not None and self.ted is not None
                 per_member.append([self.ted.as_prediction(row) for row in ted_rows])
             else:
-                per_member.append(member.predict_batch(conversations))
+                per_member.append(member.predict_batch(conversations, states))
         out = []
         for index, events in enumerate(conversations):
-            rejected = tracker_view(events).rejected_action
+            rejected = rejected_action(events)
             best = choose([predictions[index] for predictions in per_member], rejected)
             row = ted_rows[index] if ted_rows is not None else None
             out.append(self._answer(best, rejected, row, top_k))
         return out
+
+    def _ted_answer(
+        self, events: Sequence[Event], row: np.ndarray, top_k: int | None
+    ) -> EnsemblePrediction:
+        """TED alone: its ranking is the answer (a rejected action still gets 0)."""
+        assert self.ted is not None
+        rejected = rejected_action(events)
+        if rejected is not None:
+            best = choose([self.ted.as_prediction(row)], rejected)
+            return self._answer(best, rejected, row, top_k)
+        ranking = self.ted.rank(row)
+        action, confidence = ranking[0]
+        if top_k:
+            ranking = ranking[:top_k]
+        return EnsemblePrediction(action, confidence, TED_POLICY, ranking, ranking, "TED", row)
 
     def _answer(
         self,

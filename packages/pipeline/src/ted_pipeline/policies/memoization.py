@@ -19,7 +19,14 @@ from typing import Any
 
 from ted_data_adapter.applied import applied_events
 from ted_data_adapter.events import ACTION_LISTEN, ActionExecuted, Event
-from ted_data_adapter.rasa_states import RasaStates, State, state_key
+from ted_data_adapter.rasa_states import (
+    ConversationStates,
+    RasaStates,
+    State,
+    frozen_key,
+    frozen_key_of,
+    state_key,
+)
 from ted_data_adapter.vocabulary import Vocabulary
 from ted_pipeline.policies.conversations import TrainingConversation
 from ted_pipeline.policies.prediction import PolicyPrediction
@@ -82,6 +89,7 @@ class MemoizationPolicy:
         if augmented:
             self.name = "AugmentedMemoizationPolicy"
         self.states = RasaStates(vocabulary)
+        self._frozen: dict[tuple[Any, ...], str] | None = None
 
     @classmethod
     def train(
@@ -118,23 +126,33 @@ class MemoizationPolicy:
                 elif key not in lookup:
                     lookup[key] = action
         policy.memory.lookup = lookup
+        policy._frozen = None
         logger.info("%s memorized %d state windows", policy.name, len(lookup))
         return policy
 
-    def _states(self, events: Sequence[Event]) -> list[State]:
+    def _states(
+        self, events: Sequence[Event], replayed: ConversationStates | None = None
+    ) -> list[State]:
+        conversation = replayed or ConversationStates(self.states, events)
         return _window(
-            self.states.states(
-                events,
+            conversation.get(
                 without_slots=self.memory.rule_only_slots,
                 without_loops=self.memory.rule_only_loops,
             ),
             self.max_history,
         )
 
-    def recall(self, events: Sequence[Event]) -> str | None:
+    def _lookup(self, states: Sequence[State]) -> str | None:
+        if self._frozen is None:  # built on first use: frozen keys hash fast, JSON does not
+            self._frozen = {frozen_key_of(k): v for k, v in self.memory.lookup.items()}
+        return self._frozen.get(frozen_key(states))
+
+    def recall(
+        self, events: Sequence[Event], replayed: ConversationStates | None = None
+    ) -> str | None:
         """The memorized next action after ``events``, or None."""
-        states = self._states(events)
-        action = self.memory.lookup.get(state_key(states))
+        states = self._states(events, replayed)
+        action = self._lookup(states)
         if action is None and self.augmented:
             action = self._recall_truncated(states, list(applied_events(events)))
         return action
@@ -145,22 +163,30 @@ class MemoizationPolicy:
         while current is not None:
             states = self._states(current)
             if states != old:
-                action = self.memory.lookup.get(state_key(states))
+                action = self._lookup(states)
                 if action is not None:
                     return action
                 old = states
             current = _strip_to_action(current, 1)
         return None
 
-    def predict(self, events: Sequence[Event]) -> PolicyPrediction:
-        action = self.recall(events)
+    def predict(
+        self, events: Sequence[Event], replayed: ConversationStates | None = None
+    ) -> PolicyPrediction:
+        action = self.recall(events, replayed)
         scores = {action: 1.0} if action is not None else {}
         return PolicyPrediction(
             self.name, self.priority, scores, source="memorized" if action else ""
         )
 
-    def predict_batch(self, conversations: Sequence[Sequence[Event]]) -> list[PolicyPrediction]:
-        return [self.predict(events) for events in conversations]
+    def predict_batch(
+        self,
+        conversations: Sequence[Sequence[Event]],
+        states: Sequence[ConversationStates] | None = None,
+    ) -> list[PolicyPrediction]:
+        if states is None:
+            return [self.predict(events) for events in conversations]
+        return [self.predict(e, s) for e, s in zip(conversations, states, strict=True)]
 
 
 def _trim(events: list[Event], max_history: int | None) -> list[Event]:

@@ -199,12 +199,12 @@ def _predicted(
 ) -> tuple[str | None, str]:
     """What the rules predict (None: nothing, for a story), emulating a loop's rejection
     when the loop was predicted but the gold action is another (the history keeps it)."""
-    decision = policy.decide(history)
+    decision = policy.decide(history, explain=True)
     action = _argmax(policy, decision.action, is_rule)
     loop = tracker_view(history).active_loop
     if loop is not None and action != gold and action == loop:
         history.append(ActionExecutionRejected(loop))
-        decision = policy.decide(history)
+        decision = policy.decide(history, explain=True)
         action = _argmax(policy, decision.action, is_rule)
     return action, decision.source
 

@@ -32,6 +32,7 @@ from ted_data_adapter.rasa_states import (
     PREVIOUS_ACTION,
     RULE_SNIPPET_ACTION,
     SHOULD_NOT_BE_SET,
+    ConversationStates,
     RasaStates,
     State,
     state_key,
@@ -219,8 +220,16 @@ class RulePolicy:
         self._unhappy = _parse(self.lookup.unhappy)
 
     # --- prediction ------------------------------------------------------------------
-    def decide(self, events: Sequence[Event]) -> RuleDecision:
-        """The rules' decision for the next action after ``events`` (no fallback)."""
+    def decide(
+        self,
+        events: Sequence[Event],
+        states: ConversationStates | None = None,
+        *,
+        explain: bool = False,
+    ) -> RuleDecision:
+        """The rules' decision for the next action after ``events`` (no fallback);
+        ``states`` are the conversation's states when another policy already has them.
+        ``explain`` also names the states when no rule applied (training needs that)."""
         view = tracker_view(events)
         if view.latest_action == ACTION_LISTEN and view.latest_intent is not None:
             default = DEFAULT_ACTIONS_FOR_INTENTS.get(view.latest_intent)
@@ -233,10 +242,14 @@ class RulePolicy:
             return RuleDecision(
                 ACTION_LISTEN, f"{LOOP_RULES}{loop}{LOOP_RULES_SEPARATOR}{ACTION_LISTEN}", True
             )
-        states = self.states.states(events)
-        return self._from_rules(states, loop)
+        if not self._rules and not explain:
+            return RuleDecision(None, "")  # nothing learned: no need to replay the states
+        replayed = (states or ConversationStates(self.states, events)).get()
+        return self._from_rules(replayed, loop, explain)
 
-    def _from_rules(self, states: Sequence[State], loop: str | None) -> RuleDecision:
+    def _from_rules(
+        self, states: Sequence[State], loop: str | None, explain: bool = False
+    ) -> RuleDecision:
         matches = matching_keys(self._rules, states)
         best = max(matches, key=lambda rule: len(rule.key)) if matches else None
         action = self.lookup.rules[best.key] if best is not None else None
@@ -254,18 +267,21 @@ class RulePolicy:
                     assert best is not None
                     return RuleDecision(loop, best.key)
                 action = None
-        source = best.key if best is not None else (rule_key(states) or "")
-        return RuleDecision(action, source)
+        if best is not None:
+            return RuleDecision(action, best.key)
+        return RuleDecision(action, (rule_key(states) or "") if explain else "")
 
     def _fallback_scores(self) -> dict[str, float]:
         if not self.settings.enable_fallback_prediction:
             return {}
         return {self.settings.core_fallback_action_name: self.settings.core_fallback_threshold}
 
-    def predict(self, events: Sequence[Event]) -> PolicyPrediction:
+    def predict(
+        self, events: Sequence[Event], states: ConversationStates | None = None
+    ) -> PolicyPrediction:
         """Rasa's RulePolicy prediction: the decided action at 1.0 (with the fallback
         action at its threshold beside it), or only the fallback when no rule applies."""
-        decision = self.decide(events)
+        decision = self.decide(events, states)
         scores = self._fallback_scores()
         if decision.action is not None:
             scores[decision.action] = 1.0
@@ -273,8 +289,14 @@ class RulePolicy:
             self.name, self.priority, scores, no_user=decision.no_user, source=decision.source
         )
 
-    def predict_batch(self, conversations: Sequence[Sequence[Event]]) -> list[PolicyPrediction]:
-        return [self.predict(events) for events in conversations]
+    def predict_batch(
+        self,
+        conversations: Sequence[Sequence[Event]],
+        states: Sequence[ConversationStates] | None = None,
+    ) -> list[PolicyPrediction]:
+        if states is None:
+            return [self.predict(events) for events in conversations]
+        return [self.predict(e, s) for e, s in zip(conversations, states, strict=True)]
 
 
 # --- building the lookup --------------------------------------------------------------------
