@@ -39,6 +39,26 @@ def _last_turn(history: tuple[Any, ...]) -> str:
     return "(start)"
 
 
+# Rasa's default policies beside the project's own TEDPolicy: a bot's rules are used.
+DEMO_POLICIES = ("MemoizationPolicy", "RulePolicy")
+
+
+def write_demo_config(project: Path, path: Path) -> Path:
+    """config.yml for the demo: memoization and rules, then the project's TEDPolicy entry
+    (written as JSON, which YAML reads)."""
+    import json
+
+    from ted_pipeline import read_config_file
+
+    ted = read_config_file(project / "config.yml").policy_config("TEDPolicy") or {
+        "name": "TEDPolicy"
+    }
+    policies = [{"name": name} for name in DEMO_POLICIES] + [ted]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"policies": policies}, indent=1) + "\n", encoding="utf-8")
+    return path
+
+
 def train_serve_predict(
     project: Path,
     store_root: Path,
@@ -67,11 +87,13 @@ def train_serve_predict(
 
     from ted_cli.demo_sweep import ALIAS, run_demo_sweep, sweep_available
 
+    policies = write_demo_config(project, store_root.parent / f"{name}-config.yml")
+    say(f"   policies: {', '.join(DEMO_POLICIES)} and the project's TEDPolicy ({policies})\n")
     serve_ref: Any = name
     if sweep_available():
         say("1. sweep: Ray Tune trials of TED, each writes an archive; the best gets "
             f"'{ALIAS}'" + (f" ({epochs} epochs)" if epochs else ""))  # fmt: skip
-        version = run_demo_sweep(project, store_root, name, epochs=epochs, say=say)
+        version = run_demo_sweep(project, store_root, name, epochs=epochs, config=policies, say=say)
         from ted_client.client import ModelRef
 
         serve_ref = ModelRef(name, alias=ALIAS)
@@ -83,6 +105,7 @@ def train_serve_predict(
             project,
             store=ModelStore(store_root),
             name=name,
+            config_file=policies,
             config_overrides={"epochs": epochs} if epochs else None,
         )
         metrics = result.metrics

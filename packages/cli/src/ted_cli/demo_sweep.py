@@ -23,7 +23,9 @@ def sweep_available() -> bool:
     return all(importlib.util.find_spec(m) is not None for m in ("ted_trainer", "ray"))
 
 
-def demo_spec(project: Path, name: str, epochs: int | None) -> dict[str, Any]:
+def demo_spec(
+    project: Path, name: str, epochs: int | None, config: Path | None = None
+) -> dict[str, Any]:
     spec: dict[str, Any] = {
         "project": str(project),
         "name": name,
@@ -39,6 +41,8 @@ def demo_spec(project: Path, name: str, epochs: int | None) -> dict[str, Any]:
     }
     if epochs:
         spec["epochs"] = epochs
+    if config is not None:
+        spec["config"] = str(config)
     return spec
 
 
@@ -48,6 +52,7 @@ def run_demo_sweep(
     name: str,
     *,
     epochs: int | None,
+    config: Path | None = None,
     say: Callable[[str], None] = print,
 ) -> int:
     """Run the sweep; returns the version that got the ``candidate`` alias."""
@@ -60,7 +65,7 @@ def run_demo_sweep(
     from ted_trainer.sweep_runner import plan_sweep, run_sweep
     from ted_trainer.sweep_spec import parse_sweep_spec
 
-    spec = parse_sweep_spec(demo_spec(project, name, epochs))
+    spec = parse_sweep_spec(demo_spec(project, name, epochs, config))
     plan = plan_sweep(spec, store_root=store_root)
     started = time.perf_counter()
     try:
