@@ -272,3 +272,18 @@ def test_training_need_not_read_tests(bot: Path) -> None:
     project = load_project(bot, include_tests=False)
     assert project.test_stories == []
     assert not any("tests" in f for f in project.files)
+
+
+def test_intent_triggers_of_rasa_1_are_a_warning(tmp_path: Path) -> None:
+    from ted_data_adapter import load_domain
+
+    path = tmp_path / "domain.yml"
+    path.write_text(
+        "intents:\n- greet\n- bye:\n    triggers: utter_bye\n"
+        "responses:\n  utter_bye: [{text: b}]\n",
+        encoding="utf-8",
+    )
+    domain = load_domain(path)
+    [warning] = domain.warnings
+    assert (warning.file, warning.line) == (str(path), 3)
+    assert "intent 'bye' triggers 'utter_bye'" in warning.message and "rule" in warning.message

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from ted_data_adapter.events import ActionExecuted, SlotSet, UserUttered
@@ -93,3 +95,28 @@ def test_unknown_actions_and_intents_are_named_with_their_story() -> None:
 def test_known_symbols_pass() -> None:
     story = ReplayStory("ok", (UserUttered("greet"), ActionExecuted("utter_greet")))
     check_known_symbols([story], _Vocab())
+
+
+class _VocabWithEntities(_Vocab):
+    entity_tags = ("city",)
+
+
+def test_unknown_entities_in_test_stories_are_left_out_with_a_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from ted_pipeline.evaluation import load_replay_stories
+
+    path = tmp_path / "test_stories.yml"
+    path.write_text(
+        "stories:\n- story: s\n  steps:\n  - intent: greet\n    entities:\n"
+        "    - city: Berlin\n    - mood: good\n  - action: utter_greet\n",
+        encoding="utf-8",
+    )
+    with caplog.at_level("WARNING"):
+        [story] = load_replay_stories(path, _VocabWithEntities())
+    greet = next(e for e in story.events if isinstance(e, UserUttered))
+    assert [e.entity for e in greet.entities] == ["city"]
+    assert any(
+        "entity 'mood' is not known to the model; left out" in r.message for r in caplog.records
+    )
+    assert any(f"{path}:4" in r.message for r in caplog.records)

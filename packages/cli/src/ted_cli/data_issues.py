@@ -17,27 +17,31 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any, TextIO
 
-WARNINGS_LOGGER = "ted_data_adapter.report"
+# The loggers whose records are warning lines: the data adapter's and the config's.
+WARNINGS_LOGGERS = ("ted_data_adapter.report", "ted_pipeline.warnings")
 
 
 @contextmanager
 def warnings_to(stream: TextIO | None) -> Iterator[None]:
-    """While inside, data warnings are written to ``stream`` as lines (None: dropped)."""
-    logger = logging.getLogger(WARNINGS_LOGGER)
+    """While inside, data and config warnings are written to ``stream`` as lines (None:
+    dropped)."""
     handler: logging.Handler
     if stream is None:
         handler = logging.NullHandler()
     else:
         handler = logging.StreamHandler(stream)
         handler.setFormatter(logging.Formatter("%(message)s"))
-    propagate = logger.propagate
-    logger.addHandler(handler)
-    logger.propagate = False
+    loggers = [logging.getLogger(name) for name in WARNINGS_LOGGERS]
+    propagate = [logger.propagate for logger in loggers]
+    for logger in loggers:
+        logger.addHandler(handler)
+        logger.propagate = False
     try:
         yield
     finally:
-        logger.removeHandler(handler)
-        logger.propagate = propagate
+        for logger, before in zip(loggers, propagate, strict=True):
+            logger.removeHandler(handler)
+            logger.propagate = before
 
 
 def print_issues(errors: Iterable[Any], warnings: Iterable[Any] = ()) -> None:

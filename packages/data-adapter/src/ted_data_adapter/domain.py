@@ -189,6 +189,14 @@ class _DomainBuilder:
                 elif raw_use is False:
                     use = frozenset()
                 ignore = frozenset(str(e) for e in options.get("ignore_entities") or [])
+                if options.get("triggers"):
+                    self.found.warn(
+                        name,
+                        line,
+                        f"intent '{intent}' triggers '{options['triggers']}' (Rasa 1.x "
+                        "MappingPolicy): not read; write it as a rule (- intent: "
+                        f"{intent}, - action: {options['triggers']}), as Rasa 2 and 3 need",
+                    )
             self.intents[intent] = IntentConfig(intent, use, ignore)
         for entity, options, line in _names(data.get("entities") or []):
             self.lines.setdefault(f"entity:{entity}", (name, line))

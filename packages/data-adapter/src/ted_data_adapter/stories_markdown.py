@@ -18,7 +18,7 @@ from typing import Any
 from ted_data_adapter.events import ActionExecuted, ActiveLoop, Entity, SlotSet, UserUttered
 from ted_data_adapter.report import Findings
 from ted_data_adapter.retrieval import split_intent
-from ted_data_adapter.stories_yaml import LEGACY_ACTION_NAMES, TEST_FILE_PREFIX
+from ted_data_adapter.stories_yaml import TEST_FILE_PREFIX, renamed_action
 from ted_data_adapter.story import Located, StoryBlock
 
 _USER = re.compile(r"^(?P<intent>[^{:]+?)\s*(?P<json>\{.*\})?\s*(?::\s*(?P<text>.*))?$")
@@ -82,7 +82,7 @@ def _action(text: str, file: str, line: int, found: Findings) -> list[Located]:
         return [Located(ActiveLoop(data.get("name")), line)]
     if data:
         found.warn(file, line, f"arguments of action '{name}' are ignored")
-    return [Located(ActionExecuted(LEGACY_ACTION_NAMES.get(name, name)), line)]
+    return [Located(ActionExecuted(renamed_action(name, file, line, found)), line)]
 
 
 def read_story_markdown(

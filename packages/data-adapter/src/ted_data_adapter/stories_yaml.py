@@ -32,6 +32,19 @@ _STEP_KEYS = {
 }
 # Rasa 2.x read the 1.x name of the default action that deactivates a form as the new one.
 LEGACY_ACTION_NAMES = {"action_deactivate_form": "action_deactivate_loop"}
+
+
+def renamed_action(name: str, file: str, line: int, found: Findings) -> str:
+    """A Rasa 2.0-alpha / 1.x action name read as its Rasa 3 name, with a warning."""
+    new = LEGACY_ACTION_NAMES.get(name)
+    if new is None:
+        return name
+    found.warn(
+        file, line, f"'{name}' is the old name of '{new}' (Rasa 3 needs '{new}'); read as it"
+    )
+    return new
+
+
 TEST_FILE_PREFIX = "test_"
 
 
@@ -126,7 +139,7 @@ def parse_step(step: Any, line: int, ctx: _Context) -> Parsed:
         if not name:
             found.error(file, line, "an 'action:' step needs an action name")
             return None
-        return [Located(ActionExecuted(LEGACY_ACTION_NAMES.get(name, name)), line)]
+        return [Located(ActionExecuted(renamed_action(name, file, line, found)), line)]
     if "bot" in step:
         return SkipBlock(line, "a 'bot:' step has only text, no 'action:'", end_to_end=True)
     if "slot_was_set" in step:

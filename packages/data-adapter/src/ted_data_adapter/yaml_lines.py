@@ -37,10 +37,31 @@ class _LineLoader(_BaseLoader):
     pass
 
 
+class DuplicateKeyError(yaml.YAMLError):
+    """A mapping names the same key twice (Rasa's loader refuses it too)."""
+
+    def __init__(self, key: Any, line: int, first: int) -> None:
+        super().__init__(f"duplicate key {key!r} (first at line {first})")
+        self.line = line
+
+
+def _check_duplicates(node: yaml.MappingNode) -> None:
+    """Keys written twice in one mapping (merged ``<<`` keys may be overridden)."""
+    seen: dict[Any, int] = {}
+    for key_node, _ in node.value:
+        if key_node.tag == "tag:yaml.org,2002:merge" or not isinstance(key_node, yaml.ScalarNode):
+            continue
+        line = key_node.start_mark.line + 1
+        if key_node.value in seen:
+            raise DuplicateKeyError(key_node.value, line, seen[key_node.value])
+        seen[key_node.value] = line
+
+
 def _construct_map(loader: Any, node: yaml.MappingNode) -> LineDict:
     result = LineDict()
     result.line = node.start_mark.line + 1
     result.key_lines = {}
+    _check_duplicates(node)
     loader.flatten_mapping(node)
     for key_node, value_node in node.value:
         key = loader.construct_object(key_node, deep=True)
@@ -82,6 +103,8 @@ def load_yaml(path: Path, display: str | None = None) -> Any:
     try:
         with gc_paused():
             return yaml.load(text, Loader=_LineLoader)
+    except DuplicateKeyError as e:
+        raise YamlProblem(Issue(name, e.line, str(e))) from e
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         line = mark.line + 1 if mark is not None else 0

@@ -39,6 +39,9 @@ from ted_pipeline.policy_settings import (
 )
 
 logger = logging.getLogger(__name__)
+# Config warnings as ``file:line: warning: message`` lines (the CLI prints this logger's
+# records as they are, as it does the data adapter's).
+WARNINGS = logging.getLogger("ted_pipeline.warnings")
 
 PolicySettings: TypeAlias = TEDConfig | RulePolicyConfig | MemoizationConfig
 
@@ -193,7 +196,7 @@ def read_ensemble(
     ensemble = _Reader(config, collect_errors=False).read(overrides)
     if log_warnings:
         for issue in ensemble.warnings:
-            logger.warning("%s", issue)
+            WARNINGS.warning("%s", issue.warning_text())
     return ensemble
 
 

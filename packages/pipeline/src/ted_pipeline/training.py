@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from ted_archive import ArchiveError, ModelStore, ModelVersion
+from ted_data_adapter.errors import DataValidationError
 from ted_data_adapter.story_graph import ExpandedStory
 from ted_data_adapter.vocabulary import Vocabulary
 from ted_fingerprint import Decision
@@ -101,6 +102,8 @@ def train_project(
     """
     project = load_training_project(project_dir, config_file=config_file, strict=strict)
     ensemble = read_ensemble(project.config, config_overrides)
+    if strict and ensemble.warnings:  # --strict: a config warning stops training too
+        raise DataValidationError(ensemble.warnings)
     factor = augmentation_factor(project.config, augmentation)
     model_name = name or project.name
     model_store = as_store(store)
