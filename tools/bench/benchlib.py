@@ -59,8 +59,26 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
+def cpu_calibration_ms(repeats: int = 5) -> float:
+    """Median milliseconds of a fixed pure-Python loop (one core).
+
+    The shared machine's speed changes from day to day (the same commit's predictor answered at
+    1.0 ms p50 one evening and 4.3 ms another); this figure, written with every result, says
+    which kind of day a number was taken on.
+    """
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        total = 0
+        for i in range(2_000_000):
+            total += i
+        times.append((time.perf_counter() - start) * 1000)
+    return round(median(times), 1)
+
+
 def machine() -> dict[str, Any]:
     return {
+        "cpu_calibration_ms": cpu_calibration_ms(),
         "python": platform.python_version(),
         "platform": platform.platform(),
         "cpus": os.cpu_count(),

@@ -328,7 +328,7 @@ def main() -> int:
         )
 
         reload_rows = []
-        for processes in process_counts:
+        for processes in process_counts if args.reload_duration > 0 else []:
             server = Server(store, args.batching.split(",")[0], poll=0.5, processes=processes)
             try:
                 server.wait_serving(requests[0], connections=4 * processes)
@@ -357,23 +357,24 @@ def main() -> int:
                     )
             finally:
                 server.stop()
-        benchlib.print_table(
-            f"Predict while a new version is published every {args.publish_every:g} s "
-            f"({args.reload_duration:g} s, batching {args.batching.split(',')[0]}, "
-            f"{clients[0]} client)",
-            reload_rows,
-            [
-                "processes",
-                "concurrency",
-                "published",
-                "versions answered",
-                "steady p99 ms",
-                "p99 ms",
-                "p50 ms",
-                "predictions/s",
-                "failed",
-            ],
-        )
+        if reload_rows:
+            benchlib.print_table(
+                f"Predict while a new version is published every {args.publish_every:g} s "
+                f"({args.reload_duration:g} s, batching {args.batching.split(',')[0]}, "
+                f"{clients[0]} client)",
+                reload_rows,
+                [
+                    "processes",
+                    "concurrency",
+                    "published",
+                    "versions answered",
+                    "steady p99 ms",
+                    "p99 ms",
+                    "p50 ms",
+                    "predictions/s",
+                    "failed",
+                ],
+            )
     finally:
         shutil.rmtree(work, ignore_errors=True)
     results["load_average_after"] = os.getloadavg()

@@ -95,12 +95,19 @@ class TEDMember:
         rows = self.confidences(conversations)
         return [self.as_prediction(row) for row in rows]
 
-    def as_prediction(self, row: np.ndarray) -> PolicyPrediction:
-        scores = {name: float(c) for name, c in zip(self.action_names, row, strict=True)}
+    def as_prediction(self, row: np.ndarray, rejected: str | None = None) -> PolicyPrediction:
+        """TED's confidences as a member's prediction. Only the best action counts in the
+        ensemble's choice, so only it is kept unless an action was rejected (then the next
+        best may win and every score is needed)."""
+        if rejected is None:
+            best = int(np.argmax(row))  # the first of equal maxima, as ``best_action``
+            scores = {self.action_names[best]: float(row[best])}
+        else:
+            scores = {name: float(c) for name, c in zip(self.action_names, row, strict=True)}
         return PolicyPrediction(self.name, self.priority, scores, source="TED")
 
-    def rank(self, row: np.ndarray) -> list[tuple[str, float]]:
-        return list(self.policy.rank(row).ranking)
+    def rank(self, row: np.ndarray, top_k: int | None = None) -> list[tuple[str, float]]:
+        return list(self.policy.rank(row, top_k).ranking)
 
 
 def choose(predictions: Sequence[PolicyPrediction], rejected: str | None) -> PolicyPrediction:
@@ -185,19 +192,22 @@ class PolicyEnsemble:
                 for events, row in zip(conversations, ted_rows, strict=True)
             ]
         states = [ConversationStates(self._states, events) for events in conversations]
+        rejected = [rejected_action(events) for events in conversations]
         per_member: list[list[PolicyPrediction]] = []
         for member in self.members:
             if member is self.ted:
                 assert ted_rows is not None and self.ted is not None
-                per_member.append([self.ted.as_prediction(row) for row in ted_rows])
+                ted = self.ted
+                per_member.append(
+                    [ted.as_prediction(row, r) for row, r in zip(ted_rows, rejected, strict=True)]
+                )
             else:
                 per_member.append(member.predict_batch(conversations, states))
         out = []
-        for index, events in enumerate(conversations):
-            rejected = rejected_action(events)
-            best = choose([predictions[index] for predictions in per_member], rejected)
+        for index in range(len(conversations)):
+            best = choose([predictions[index] for predictions in per_member], rejected[index])
             row = ted_rows[index] if ted_rows is not None else None
-            out.append(self._answer(best, rejected, row, top_k))
+            out.append(self._answer(best, rejected[index], row, top_k))
         return out
 
     def _ted_answer(
@@ -207,12 +217,10 @@ class PolicyEnsemble:
         assert self.ted is not None
         rejected = rejected_action(events)
         if rejected is not None:
-            best = choose([self.ted.as_prediction(row)], rejected)
+            best = choose([self.ted.as_prediction(row, rejected)], rejected)
             return self._answer(best, rejected, row, top_k)
-        ranking = self.ted.rank(row)
+        ranking = self.ted.rank(row, top_k or None)
         action, confidence = ranking[0]
-        if top_k:
-            ranking = ranking[:top_k]
         return EnsemblePrediction(action, confidence, TED_POLICY, ranking, ranking, "TED", row)
 
     def _answer(
@@ -226,7 +234,8 @@ class PolicyEnsemble:
         confidence = best.confidence
         ted_ranking = None
         if self.ted is not None and ted_row is not None:
-            ted_ranking = self.ted.rank(ted_row)
+            # one more than asked: the chosen action leaves TED's list of the others
+            ted_ranking = self.ted.rank(ted_row, top_k + 1 if top_k else None)
             others = [(a, c) for a, c in ted_ranking if a != action]
         else:
             others = sorted(
