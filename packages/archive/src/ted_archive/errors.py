@@ -98,5 +98,9 @@ class AliasNotFoundError(StoreError):
     """The model has no such alias."""
 
 
+class CorruptAliasError(StoreError):
+    """An alias file does not hold a version number (setting or removing it repairs it)."""
+
+
 class AliasedVersionError(StoreError):
     """A version cannot be deleted because an alias points to it."""

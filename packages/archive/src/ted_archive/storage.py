@@ -8,7 +8,9 @@ Local layout under the store root::
 
     <name>/.lock                 flock: serializes version allocation and alias/prune/delete
     <name>/high-water            highest version ever allocated (numbers are never reused)
-    <name>/versions/000007.tar.gz  published archives (complete, never modified)
+    <name>/versions/000007.tar.gz  published archives (complete, never modified); any other
+                                 name there (``7.tar.gz``, ``0007.tar.gz``) is foreign:
+                                 not a version, reported by ``foreign_files``
     <name>/aliases/<alias>       one small file per alias holding a version number
     <name>/pending/7.lock        reservation of version 7, flock-held by its live writer
     <name>/pending/7.tar.gz.part archive being written (never visible through the API)
@@ -26,13 +28,27 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Protocol
 
-from ted_archive.errors import StoreError
+from ted_archive.errors import CorruptAliasError, StoreError
 from ted_archive.writer import fsync_dir, publish_file
 
 logger = logging.getLogger(__name__)
 
 _VERSION_FILE_RE = re.compile(r"^(\d+)\.tar\.gz$")
 _RESERVATION_RE = re.compile(r"^(\d+)\.lock$")
+
+
+def _archive_name(version: int) -> str:
+    return f"{version:06d}.tar.gz"
+
+
+def _archive_version(file_name: str) -> int | None:
+    """The version of a published archive's file name; None for a name the store never
+    writes (``7.tar.gz`` when it writes ``000007.tar.gz``), which is then no version."""
+    match = _VERSION_FILE_RE.match(file_name)
+    if match is None:
+        return None
+    version = int(match.group(1))
+    return version if version >= 1 and file_name == _archive_name(version) else None
 
 
 class Reservation(Protocol):
@@ -57,6 +73,9 @@ class StorageBackend(Protocol):
 
     def versions(self, name: str) -> list[int]: ...
 
+    def foreign_files(self, name: str | None = None) -> list[Path]:
+        """Files where archives live that the store did not write (of one or every model)."""
+
     def archive_path(self, name: str, version: int) -> Path:
         """A local path to read the published archive from (a download cache for remote)."""
 
@@ -64,7 +83,10 @@ class StorageBackend(Protocol):
 
     def delete_version(self, name: str, version: int) -> bool: ...
 
-    def read_aliases(self, name: str) -> dict[str, int]: ...
+    def read_aliases(self, name: str, *, skip_corrupt: bool = False) -> dict[str, int]: ...
+
+    def corrupt_aliases(self, name: str) -> dict[str, str]:
+        """Alias -> what is wrong with it, for aliases that hold no version number."""
 
     def write_alias(self, name: str, alias: str, version: int | None) -> None: ...
 
@@ -76,7 +98,7 @@ class _LocalReservation:
         self.version = version
         self._lock_path = pending / f"{version}.lock"
         self._part_path = pending / f"{version}.tar.gz.part"
-        self._final_path = versions / f"{version:06d}.tar.gz"
+        self._final_path = versions / _archive_name(version)
         self._lock_fd: int | None = lock_fd
         self._out: IO[bytes] | None = None
 
@@ -114,6 +136,7 @@ class LocalFileStorage:
 
     def __init__(self, root: str | os.PathLike[str]) -> None:
         self.root = Path(root)
+        self._reported: set[Path] = set()  # foreign files already logged, to log each once
 
     # --- paths --------------------------------------------------------------------------
 
@@ -143,11 +166,48 @@ class LocalFileStorage:
             names = os.listdir(directory)
         except FileNotFoundError:
             return []
-        found = (_VERSION_FILE_RE.match(n) for n in names)
-        return sorted(int(m.group(1)) for m in found if m)
+        found = sorted(_archive_version(n) or 0 for n in names)
+        versions = [v for v in found if v]
+        if len(versions) < len(names):
+            self._report_foreign(directory, names)
+        return versions
+
+    def foreign_files(self, name: str | None = None) -> list[Path]:
+        """Files in ``<name>/versions/`` (of every model without ``name``) not named like the
+        archives this store writes; hidden files (e.g. NFS ``.nfs*``) are left out."""
+        if name is not None:
+            model_dirs = [self._model_dir(name)]
+        elif self.root.is_dir():
+            model_dirs = sorted(e for e in self.root.iterdir() if not e.name.startswith("."))
+        else:
+            model_dirs = []
+        foreign: list[Path] = []
+        for model_dir in model_dirs:
+            try:
+                names = sorted(os.listdir(model_dir / "versions"))
+            except (FileNotFoundError, NotADirectoryError):
+                continue
+            foreign += [
+                model_dir / "versions" / n
+                for n in names
+                if not n.startswith(".") and _archive_version(n) is None
+            ]
+        return foreign
+
+    def _report_foreign(self, directory: Path, names: list[str]) -> None:
+        for entry in names:
+            path = directory / entry
+            if entry.startswith(".") or _archive_version(entry) or path in self._reported:
+                continue
+            self._reported.add(path)
+            logger.warning(
+                "ignoring %s: not an archive name of this store (expected e.g. %s)",
+                path,
+                _archive_name(7),
+            )
 
     def archive_path(self, name: str, version: int) -> Path:
-        return self._model_dir(name) / "versions" / f"{version:06d}.tar.gz"
+        return self._model_dir(name) / "versions" / _archive_name(version)
 
     # --- locking and allocation ---------------------------------------------------------
 
@@ -250,24 +310,38 @@ class LocalFileStorage:
         fsync_dir(path.parent)
         return True
 
-    def read_aliases(self, name: str) -> dict[str, int]:
+    def read_aliases(self, name: str, *, skip_corrupt: bool = False) -> dict[str, int]:
+        """Alias -> version; a corrupt alias file raises, or is left out with ``skip_corrupt``."""
+        aliases, corrupt = self._alias_files(name)
+        if corrupt and not skip_corrupt:
+            alias, problem = next(iter(corrupt.items()))
+            raise CorruptAliasError(f"{self._model_dir(name) / 'aliases' / alias}: {problem}")
+        return aliases
+
+    def corrupt_aliases(self, name: str) -> dict[str, str]:
+        return self._alias_files(name)[1]
+
+    def _alias_files(self, name: str) -> tuple[dict[str, int], dict[str, str]]:
         directory = self._model_dir(name) / "aliases"
         try:
             entries = sorted(os.listdir(directory))
         except FileNotFoundError:
-            return {}
+            return {}, {}
         aliases: dict[str, int] = {}
+        corrupt: dict[str, str] = {}
         for entry in entries:
             if entry.startswith("."):
                 continue
             try:
-                text = (directory / entry).read_text(encoding="utf-8").strip()
+                raw = (directory / entry).read_bytes()
             except FileNotFoundError:
                 continue  # removed meanwhile
-            if not text.isdigit():
-                raise StoreError(f"{directory / entry}: alias file does not hold a version number")
-            aliases[entry] = int(text)
-        return aliases
+            text = raw.decode("utf-8", errors="replace").strip()
+            if text.isascii() and text.isdigit():
+                aliases[entry] = int(text)
+            else:
+                corrupt[entry] = f"alias file does not hold a version number ({raw[:20]!r})"
+        return aliases, corrupt
 
     def write_alias(self, name: str, alias: str, version: int | None) -> None:
         """Set (atomic replace by rename) or remove (``version=None``) one alias."""

@@ -20,6 +20,7 @@ from ted_archive.errors import (
     AliasedVersionError,
     AliasNotFoundError,
     ArchiveError,
+    CorruptAliasError,
     InvalidNameError,
     ManifestError,
     ModelNotFoundError,
@@ -153,7 +154,7 @@ class ModelStore:
 
     def list_versions(self, name: str) -> list[ModelVersion]:
         """Every published version with its manifest and aliases, ascending."""
-        aliases = self.aliases(name)
+        aliases = self.aliases(name, skip_corrupt=True)
         return [self._load(name, v, aliases) for v in self.versions(name)]
 
     def resolve(self, name: str, ref: Ref = LATEST) -> int:
@@ -169,8 +170,11 @@ class ModelStore:
                 raise ModelNotFoundError(f"model {name!r} not found in {self.root}")
             return versions[-1]
         elif isinstance(ref, str):
-            aliases = self.backend.read_aliases(name)
+            aliases = self.backend.read_aliases(name, skip_corrupt=True)
             if ref not in aliases:
+                corrupt = self.backend.corrupt_aliases(name)
+                if ref in corrupt:
+                    raise CorruptAliasError(f"model {name!r} alias {ref!r}: {corrupt[ref]}")
                 if not self.backend.versions(name):
                     raise ModelNotFoundError(f"model {name!r} not found in {self.root}")
                 known = ", ".join(sorted(aliases)) or "none"
@@ -187,7 +191,7 @@ class ModelStore:
     def get(self, name: str, ref: Ref = LATEST) -> ModelVersion:
         """The version ``ref`` refers to, with its manifest (files are not verified here)."""
         version = self.resolve(name, ref)
-        return self._load(name, version, self.aliases(name))
+        return self._load(name, version, self.aliases(name, skip_corrupt=True))
 
     def verify(self, name: str, ref: Ref = LATEST) -> Manifest:
         """Fully verify one stored archive (every file's size and sha256)."""
@@ -221,9 +225,23 @@ class ModelStore:
 
     # --- aliases ------------------------------------------------------------------------
 
-    def aliases(self, name: str) -> dict[str, int]:
-        """Alias -> version for ``name`` (``latest`` is implicit and not listed)."""
-        return self.backend.read_aliases(check_model_name(name))
+    def aliases(self, name: str, *, skip_corrupt: bool = False) -> dict[str, int]:
+        """Alias -> version for ``name`` (``latest`` is implicit and not listed).
+
+        A corrupt alias file raises :class:`CorruptAliasError`, unless ``skip_corrupt``
+        leaves it out (see :meth:`corrupt_aliases`), so one bad file need not hide the rest.
+        """
+        return self.backend.read_aliases(check_model_name(name), skip_corrupt=skip_corrupt)
+
+    def corrupt_aliases(self, name: str) -> dict[str, str]:
+        """Alias -> what is wrong, for alias files that hold no version number (setting or
+        removing the alias replaces the file)."""
+        return self.backend.corrupt_aliases(check_model_name(name))
+
+    def foreign_files(self, name: str | None = None) -> list[Path]:
+        """Files among the archives of ``name`` (or of every model) that the store did not
+        name, e.g. ``7.tar.gz`` copied in by hand: they are no version and are ignored."""
+        return self.backend.foreign_files(None if name is None else check_model_name(name))
 
     def set_alias(self, name: str, alias: str, version: Ref) -> int:
         """Point ``alias`` at ``version`` (creating or moving it atomically); return it."""
@@ -237,7 +255,8 @@ class ModelStore:
     def remove_alias(self, name: str, alias: str) -> None:
         check_alias_name(alias)
         with self.backend.locked(check_model_name(name)):
-            if alias not in self.backend.read_aliases(name):
+            known = self.backend.read_aliases(name, skip_corrupt=True)
+            if alias not in known and alias not in self.backend.corrupt_aliases(name):
                 raise AliasNotFoundError(f"model {name!r} has no alias {alias!r}")
             self.backend.write_alias(name, alias, None)
 

@@ -5,6 +5,24 @@ The mapping to status codes lives in :mod:`ted_predictor.status` only.
 
 from __future__ import annotations
 
+ECHO_LIMIT = 200  # characters of a request value repeated in an error message
+
+
+def clip(text: str, limit: int = ECHO_LIMIT) -> str:
+    """``text`` cut to ``limit`` characters with a marker of how much was left out.
+
+    Error details travel in gRPC trailing metadata, which clients refuse beyond a few KB
+    (RESOURCE_EXHAUSTED), so a huge request value must not come back whole.
+    """
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}…[{len(text) - limit} more characters]"
+
+
+def echo(value: object) -> str:
+    """A request value quoted for an error message (its repr), clipped to :data:`ECHO_LIMIT`."""
+    return clip(repr(value))
+
 
 class PredictorError(Exception):
     """Base of every error ted-predictor raises on purpose."""

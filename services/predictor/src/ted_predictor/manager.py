@@ -20,7 +20,12 @@ from typing import Any
 
 from ted_predictor.batching import DynamicBatcher
 from ted_predictor.config import PredictorConfig
-from ted_predictor.errors import ModelLoadError, ModelNotFoundError, ModelUnavailableError
+from ted_predictor.errors import (
+    ModelLoadError,
+    ModelNotFoundError,
+    ModelUnavailableError,
+    echo,
+)
 from ted_predictor.loading import LoadedVersion, ServableModel, load_version, release
 from ted_predictor.metrics import PredictorMetrics
 
@@ -307,18 +312,20 @@ class ModelManager:
         route = self._routes.get(name)
         if route is None or not route.versions:
             if name in self._known or route is not None:
-                raise ModelUnavailableError(f"model {name!r} has no loaded version yet")
-            raise ModelNotFoundError(f"unknown model {name!r}")
+                raise ModelUnavailableError(f"model {echo(name)} has no loaded version yet")
+            raise ModelNotFoundError(f"unknown model {echo(name)}")
         if version is not None:
             served = route.versions.get(version)
             if served is not None:
                 return served
             status = self._status.get((name, version))
             if status is not None and status.state is VersionState.LOADING:
-                raise ModelUnavailableError(f"model {name!r} version {version} is still loading")
+                raise ModelUnavailableError(
+                    f"model {echo(name)} version {version} is still loading"
+                )
             serving = ", ".join(str(v) for v in sorted(route.versions))
             raise ModelNotFoundError(
-                f"model {name!r} has no version {version} being served (serving: {serving})"
+                f"model {echo(name)} has no version {version} being served (serving: {serving})"
             )
         if alias is None or alias == LATEST:
             assert route.latest is not None
@@ -326,7 +333,9 @@ class ModelManager:
         target = route.aliases.get(alias)
         if target is None:
             known = ", ".join(sorted([LATEST, *route.aliases]))
-            raise ModelNotFoundError(f"model {name!r} has no alias {alias!r} (known: {known})")
+            raise ModelNotFoundError(
+                f"model {echo(name)} has no alias {echo(alias)} (known: {known})"
+            )
         return route.versions[target]
 
     def statuses(self, name: str | None = None) -> list[VersionStatus]:
@@ -335,7 +344,7 @@ class ModelManager:
             items = sorted(self._status.values(), key=lambda s: (s.name, s.version))
         if name is not None:
             if name not in self._known and name not in routes:
-                raise ModelNotFoundError(f"unknown model {name!r}")
+                raise ModelNotFoundError(f"unknown model {echo(name)}")
             items = [s for s in items if s.name == name]
         out = []
         for status in items:

@@ -25,6 +25,7 @@ from ted_predictor.errors import (
     InvalidRequestError,
     ModelNotFoundError,
     RequestDeadlineError,
+    echo,
 )
 from ted_predictor.loading import Ranked
 from ted_predictor.manager import ModelManager, ServedVersion, VersionState
@@ -219,7 +220,7 @@ class PredictorServicer(predictor_pb2_grpc.PredictorServiceServicer):
             )
             statuses = [s for s in statuses if s.version == wanted]
             if not statuses:
-                raise ModelNotFoundError(f"model {name!r} has no version {wanted}")
+                raise ModelNotFoundError(f"model {echo(name)} has no version {wanted}")
         response = predictor_pb2.GetModelStatusResponse()
         for status in statuses:
             item = response.versions.add(

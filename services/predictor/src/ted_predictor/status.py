@@ -26,10 +26,16 @@ from ted_predictor.errors import (
     ModelNotFoundError,
     ModelUnavailableError,
     RequestDeadlineError,
+    clip,
+    echo,
 )
 from ted_predictor.metrics import PredictorMetrics
 
 logger = logging.getLogger(__name__)
+
+# The longest details string sent: the message travels percent-encoded in trailing metadata,
+# which clients cap at 8 KB, and one non-ASCII character can take 12 bytes there.
+DETAILS_LIMIT = 500
 
 Request = TypeVar("Request")
 Response = TypeVar("Response")
@@ -63,14 +69,26 @@ def _unknown_symbol_field(error: UnknownSymbolError, prefix: str) -> str:
 def status_for(
     error: BaseException, *, events_prefix: str = "conversation"
 ) -> tuple[grpc.StatusCode, str]:
-    """Status code and message for ``error``; ``events_prefix`` locates the conversation."""
+    """Status code and message for ``error``; ``events_prefix`` locates the conversation.
+
+    The message is clipped to :data:`DETAILS_LIMIT` characters (and a marker), whatever it
+    echoes.
+    """
+    code, message = _status_for(error, events_prefix)
+    return code, clip(message, DETAILS_LIMIT)
+
+
+def _status_for(error: BaseException, events_prefix: str) -> tuple[grpc.StatusCode, str]:
     if isinstance(error, ConversationError):
-        return status_for(error.error, events_prefix=error.prefix)
+        return _status_for(error.error, error.prefix)
     if isinstance(error, InvalidRequestError):
         return grpc.StatusCode.INVALID_ARGUMENT, str(error)
     if isinstance(error, UnknownSymbolError):
         field = _unknown_symbol_field(error, events_prefix)
-        return grpc.StatusCode.INVALID_ARGUMENT, f"{field}: unknown {error.field} {error.value!r}"
+        return (
+            grpc.StatusCode.INVALID_ARGUMENT,
+            f"{field}: unknown {error.field} {echo(error.value)}",
+        )
     if isinstance(error, DataError):
         return grpc.StatusCode.INVALID_ARGUMENT, f"{events_prefix}: {error}"
     if isinstance(error, ModelNotFoundError):

@@ -2,6 +2,23 @@
 
 from __future__ import annotations
 
+# The longest status details string sent: details travel percent-encoded in trailing
+# metadata, which clients cap at 8 KB (one non-ASCII character can take 12 bytes there), so
+# an error echoing a huge request value would reach the client as RESOURCE_EXHAUSTED.
+DETAILS_LIMIT = 500
+
+
+def status_details(error: BaseException, limit: int = DETAILS_LIMIT) -> str:
+    """``str(error)`` for a gRPC status, at most ``limit`` characters: a longer one loses its
+    middle (the start names the field and the end usually says what is wrong)."""
+    text = str(error)
+    if len(text) <= limit:
+        return text
+    keep = max(limit - 40, 2)  # room for the marker
+    head = keep * 3 // 4
+    tail = keep - head
+    return f"{text[:head]}…[{len(text) - keep} characters left out]…{text[-tail:]}"
+
 
 class TrainerError(Exception):
     """Base of every error ted-trainer raises on purpose."""

@@ -23,6 +23,7 @@ from ted_trainer.errors import (
     RequestError,
     SweepSpecError,
     TrainerError,
+    status_details,
 )
 from ted_trainer.events import ArchiveEvent, EpochEvent, StampedEvent, StateEvent, TrialEvent
 from ted_trainer.job_runner import JobRunner
@@ -113,7 +114,7 @@ class TrainerServicer(trainer_pb2_grpc.TrainerServiceServicer):
         try:
             job = self.runner.registry.get(request.job_id)
         except JobNotFoundError as e:
-            context.abort(grpc.StatusCode.NOT_FOUND, str(e))
+            context.abort(grpc.StatusCode.NOT_FOUND, status_details(e))
         for stamped in job.events(is_active=context.is_active):
             yield event_to_proto(job.job_id, stamped)
 
@@ -123,7 +124,7 @@ class TrainerServicer(trainer_pb2_grpc.TrainerServiceServicer):
         try:
             job = self.runner.registry.get(request.job_id)
         except JobNotFoundError as e:
-            context.abort(grpc.StatusCode.NOT_FOUND, str(e))
+            context.abort(grpc.StatusCode.NOT_FOUND, status_details(e))
         return job_to_proto(job)
 
     def ListJobs(
@@ -139,7 +140,7 @@ class TrainerServicer(trainer_pb2_grpc.TrainerServiceServicer):
         try:
             job = self.runner.registry.get(request.job_id)
         except JobNotFoundError as e:
-            context.abort(grpc.StatusCode.NOT_FOUND, str(e))
+            context.abort(grpc.StatusCode.NOT_FOUND, status_details(e))
         if not job.cancel():
             context.abort(
                 grpc.StatusCode.FAILED_PRECONDITION,
@@ -161,10 +162,10 @@ class _status:
         if exc is None or not isinstance(exc, TrainerError):
             return False
         if isinstance(exc, SweepSpecError | RequestError):
-            self.context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
+            self.context.abort(grpc.StatusCode.INVALID_ARGUMENT, status_details(exc))
         if isinstance(exc, RayUnavailableError):
-            self.context.abort(grpc.StatusCode.UNAVAILABLE, str(exc))
-        self.context.abort(grpc.StatusCode.FAILED_PRECONDITION, str(exc))
+            self.context.abort(grpc.StatusCode.UNAVAILABLE, status_details(exc))
+        self.context.abort(grpc.StatusCode.FAILED_PRECONDITION, status_details(exc))
         return False
 
 

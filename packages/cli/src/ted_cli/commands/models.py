@@ -326,21 +326,27 @@ def run_verify(args: argparse.Namespace) -> int:
 def run_alias(args: argparse.Namespace) -> int:
     store = open_store(args)
     try:
+        # a corrupt alias file is replaced (or removed): that is how it gets repaired
+        old = store.aliases(args.name, skip_corrupt=True).get(args.alias)
+        corrupt = store.corrupt_aliases(args.name).get(args.alias)
+        was = "a corrupt alias file" if corrupt is not None else f"version {old}"
         if args.remove:
             if args.version is not None:
                 raise CliError("give no VERSION with --remove")
-            old = store.aliases(args.name).get(args.alias)
             store.remove_alias(args.name, args.alias)
             result: dict[str, Any] = {"name": args.name, "alias": args.alias, "removed": old}
-            message = f"removed alias {args.name}:{args.alias} (was version {old})"
+            message = f"removed alias {args.name}:{args.alias} (was {was})"
         else:
             if args.version is None:
                 raise CliError("give the VERSION the alias should point to (or --remove)")
-            old = store.aliases(args.name).get(args.alias)
             version = store.set_alias(args.name, args.alias, args.version)
             result = {"name": args.name, "alias": args.alias, "version": version, "previous": old}
             moved = f" (moved from version {old})" if old is not None and old != version else ""
+            if corrupt is not None:
+                moved = " (replaced a corrupt alias file)"
             message = f"{args.name}:{args.alias} -> version {version}{moved}"
+        if corrupt is not None:
+            result["repaired"] = corrupt
     except _archive_error() as e:
         raise CliError(str(e)) from e
     if args.json:
