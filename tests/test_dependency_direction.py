@@ -2,7 +2,8 @@
 
 Reads the sources (``ast``) and each ``pyproject.toml``; nothing is imported. The allowed
 graph: fingerprint, archive, data-adapter and protos stand alone; ted-model stands on
-data-adapter; ted-pipeline (the composition) on those four; the services on the pipeline;
+data-adapter; ted-pipeline (the composition) on those four; the services on the pipeline
+(and the client's TLS and token code);
 the light client on protos and data-adapter's event types; the CLI on fingerprint and
 archive at import time, everything else only inside its commands.
 """
@@ -37,8 +38,23 @@ ALLOWED: dict[str, set[str]] = {
         "ted-predictor",
         "ted-trainer",
     },
-    "ted-predictor": {"ted-protos", "ted-archive", "ted-data-adapter", "ted-model", "ted-pipeline"},
-    "ted-trainer": {"ted-protos", "ted-archive", "ted-data-adapter", "ted-model", "ted-pipeline"},
+    # the services share the client's TLS and token code (ted_client.security)
+    "ted-predictor": {
+        "ted-protos",
+        "ted-client",
+        "ted-archive",
+        "ted-data-adapter",
+        "ted-model",
+        "ted-pipeline",
+    },
+    "ted-trainer": {
+        "ted-protos",
+        "ted-client",
+        "ted-archive",
+        "ted-data-adapter",
+        "ted-model",
+        "ted-pipeline",
+    },
 }
 # What the CLI may import when it starts (``ted models ls`` must stay light).
 CLI_AT_IMPORT = {"ted-fingerprint", "ted-archive"}

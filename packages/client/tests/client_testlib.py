@@ -34,6 +34,12 @@ class RunningPredictor:
     log: Path  # the server's stderr
 
 
+@dataclass(frozen=True)
+class SecurePredictor(RunningPredictor):
+    cert: Path  # its self-signed certificate, the CA a client trusts
+    token_file: Path  # the one token it accepts
+
+
 def shared_data() -> Path:
     override = os.environ.get("TED_SHARED_DATA")
     if override:

@@ -18,15 +18,17 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from client_testlib import MODEL, TRACKER, RunningPredictor, Ted, shared_data
+from client_testlib import MODEL, TRACKER, RunningPredictor, SecurePredictor, Ted, shared_data
 
 from ted_client import PredictorClient, PredictorClientError
+from ted_client.security import ChannelSecurity, SecurityConfigError, make_self_signed
 
 TRAIN_EPOCHS = 3  # the tests need a real served model, not a good one
 SERVER_ENV = "TED_SERVER_PYTHON"
@@ -119,9 +121,9 @@ def _first_line(proc: subprocess.Popen[str], timeout: float) -> str | None:
         return None
 
 
-def _wait_serving(address: str, timeout: float) -> None:
+def _wait_serving(address: str, timeout: float, security: ChannelSecurity | None = None) -> None:
     deadline = time.monotonic() + timeout
-    with PredictorClient(address, timeout=5) as client:
+    with PredictorClient(address, timeout=5, security=security) as client:
         while True:
             try:
                 models = {m.name: m for m in client.list_models()}
@@ -134,19 +136,18 @@ def _wait_serving(address: str, timeout: float) -> None:
             time.sleep(0.1)
 
 
-@pytest.fixture(scope="session")
-def predictor(
-    server_python: str, trained_store: Path, tmp_path_factory: pytest.TempPathFactory
+@contextmanager
+def _running_predictor(
+    server_python: str, store: Path, log: Path, *extra: str, env: dict[str, str] | None = None
 ) -> Iterator[RunningPredictor]:
     """``ted serve predictor`` as a real process on a free loopback port, stopped by SIGTERM."""
-    log = tmp_path_factory.mktemp("client-e2e-log") / "predictor.log"
     cmd = [
-        server_python, "-m", "ted_cli.main", "serve", "predictor", "--store", str(trained_store),
-        "--port", "0", "--log-format", "text", "--poll-interval", "0.2", "--grace", "5",
+        server_python, "-m", "ted_cli.main", "serve", "predictor", "--store", str(store),
+        "--port", "0", "--log-format", "text", "--poll-interval", "0.2", "--grace", "5", *extra,
     ]  # fmt: skip
     with log.open("w") as stderr:
         proc = subprocess.Popen(
-            cmd, stdout=subprocess.PIPE, stderr=stderr, text=True, env=_server_env()
+            cmd, stdout=subprocess.PIPE, stderr=stderr, text=True, env=env or _server_env()
         )
     try:
         line = _first_line(proc, timeout=180)
@@ -154,10 +155,6 @@ def predictor(
         if not found:
             pytest.fail(f"no 'predictor listening on' line: {line!r}\n{log.read_text()}")
         address = f"{found.group(1)}:{found.group(2)}"
-        try:
-            _wait_serving(address, timeout=180)
-        except TimeoutError as e:
-            pytest.fail(f"{e}\n{log.read_text()}")
         yield RunningPredictor(address, log)
         proc.send_signal(signal.SIGTERM)
         code = proc.wait(timeout=60)
@@ -166,3 +163,42 @@ def predictor(
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+@pytest.fixture(scope="session")
+def predictor(
+    server_python: str, trained_store: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[RunningPredictor]:
+    """A predictor without TLS or tokens, serving moodbot version 1."""
+    log = tmp_path_factory.mktemp("client-e2e-log") / "predictor.log"
+    with _running_predictor(server_python, trained_store, log) as running:
+        try:
+            _wait_serving(running.address, timeout=180)
+        except TimeoutError as e:
+            pytest.fail(f"{e}\n{log.read_text()}")
+        yield running
+
+
+@pytest.fixture(scope="session")
+def secure_predictor(
+    server_python: str, trained_store: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[SecurePredictor]:
+    """A predictor with TLS (a self-signed certificate) and a token from a file."""
+
+    folder = tmp_path_factory.mktemp("client-tls")
+    try:
+        cert, key = make_self_signed(folder)
+    except SecurityConfigError as e:
+        pytest.skip(str(e))
+    token = folder / "token"
+    token.write_text("client-e2e-token-0123456789\n", encoding="utf-8")
+    token.chmod(0o600)
+    args = ["--tls-cert", str(cert), "--tls-key", str(key), "--token-file", str(token)]
+    with _running_predictor(server_python, trained_store, folder / "predictor.log", *args) as p:
+        address = p.address.replace("127.0.0.1", "localhost")  # the name in the certificate
+        client = ChannelSecurity.from_options(ca_file=cert, token_file=token)
+        try:
+            _wait_serving(address, timeout=180, security=client)
+        except TimeoutError as e:
+            pytest.fail(f"{e}\n{p.log.read_text()}")
+        yield SecurePredictor(address, p.log, cert, token)

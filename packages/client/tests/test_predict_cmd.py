@@ -6,7 +6,15 @@ import json
 from pathlib import Path
 
 import pytest
-from client_testlib import MODEL, RunningPredictor, Ted, free_port, known_action, one_line_error
+from client_testlib import (
+    MODEL,
+    RunningPredictor,
+    SecurePredictor,
+    Ted,
+    free_port,
+    known_action,
+    one_line_error,
+)
 
 from ted_client import PredictorClient, load_events_file
 
@@ -126,3 +134,24 @@ def test_an_unreachable_server_is_one_line(ted: Ted, tracker_file: Path) -> None
     done = ted("predict", "--address", address, "--model", MODEL, "--events", str(tracker_file),
                "--timeout", "2")  # fmt: skip
     assert one_line_error(done).startswith("UNAVAILABLE: ")
+
+
+def test_ted_predict_over_tls_with_a_token(
+    ted: Ted, secure_predictor: SecurePredictor, tracker_file: Path, tmp_path: Path
+) -> None:
+    address = secure_predictor.address
+    base = ["predict", "--address", address, "--model", MODEL, "--events", str(tracker_file),
+            "--tls-ca", str(secure_predictor.cert), "--json", "--timeout", "60"]  # fmt: skip
+    done = ted(*base, "--token-file", str(secure_predictor.token_file))
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["model"] == MODEL
+    assert one_line_error(ted(*base)).startswith("UNAUTHENTICATED: missing 'authorization")
+    wrong = tmp_path / "wrong"
+    wrong.write_text("not-the-token-0123456789\n", encoding="utf-8")
+    wrong.chmod(0o600)  # a readable token file is warned about (on stderr)
+    assert one_line_error(ted(*base, "--token-file", str(wrong))) == (
+        "UNAUTHENTICATED: invalid token"
+    )
+    plaintext = ["predict", "--address", address, "--model", MODEL, "--events",
+                 str(tracker_file), "--token-file", str(secure_predictor.token_file)]  # fmt: skip
+    assert one_line_error(ted(*plaintext)).startswith("UNAVAILABLE")

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
         PredictorClientError,
     )
     from ted_client.rasa_tracker import events_from_json, load_events_file
+    from ted_client.security import ChannelSecurity, SecurityConfigError, ServerSecurity
 
 # public name -> the module defining it
 _EXPORTS: dict[str, str] = {
@@ -45,9 +46,13 @@ _EXPORTS: dict[str, str] = {
     "PredictorClientError": "ted_client.errors",
     "events_from_json": "ted_client.rasa_tracker",
     "load_events_file": "ted_client.rasa_tracker",
+    "ChannelSecurity": "ted_client.security",
+    "SecurityConfigError": "ted_client.security",
+    "ServerSecurity": "ted_client.security",
 }
 
 __all__ = [
+    "ChannelSecurity",
     "ClientError",
     "InvalidEventsError",
     "InvalidModelRefError",
@@ -56,6 +61,8 @@ __all__ = [
     "PredictionResult",
     "PredictorClient",
     "PredictorClientError",
+    "SecurityConfigError",
+    "ServerSecurity",
     "VersionStatusInfo",
     "__version__",
     "conversation_to_proto",

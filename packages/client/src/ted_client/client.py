@@ -18,6 +18,7 @@ import grpc
 
 from ted_client.convert import conversation_to_proto
 from ted_client.errors import InvalidModelRefError, PredictorClientError
+from ted_client.security import ChannelSecurity
 from ted_data_adapter.events import Event
 from ted_protos.ted.v1 import predictor_pb2, predictor_pb2_grpc
 
@@ -117,12 +118,21 @@ class PredictorClient:
     """Blocking client over one channel; ``timeout`` is the deadline of every call."""
 
     def __init__(
-        self, address: str, *, timeout: float = 10.0, channel: grpc.Channel | None = None
+        self,
+        address: str,
+        *,
+        timeout: float = 10.0,
+        channel: grpc.Channel | None = None,
+        security: ChannelSecurity | None = None,
     ) -> None:
+        """``security`` gives TLS and a token (:mod:`ted_client.security`); ``channel``, a
+        channel the caller made and closes itself."""
         self.address = address
         self.timeout = timeout
         self._own_channel = channel is None
-        self._channel = channel if channel is not None else grpc.insecure_channel(address)
+        if channel is None:
+            channel = (security or ChannelSecurity()).open_channel(address)
+        self._channel = channel
         self._stub = predictor_pb2_grpc.PredictorServiceStub(self._channel)
 
     def __enter__(self) -> PredictorClient:

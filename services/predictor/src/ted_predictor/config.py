@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from ted_client.security import ServerSecurity
 from ted_predictor.errors import ConfigError
 
 PolicyKind = Literal["latest", "all", "specific"]
@@ -134,6 +135,8 @@ class PredictorConfig:
     # the gRPC loop: p99 at concurrency 8 fell from about 12 to 9 ms in
     # tools/bench/predictor_load.py runs.
     switch_interval_s: float | None = 0.001
+    # TLS and tokens; a non-loopback host is refused without both unless it says insecure.
+    security: ServerSecurity = field(default_factory=ServerSecurity)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "store", Path(self.store))

@@ -69,6 +69,7 @@ class PredictorServer:
     """A predictor: the gRPC server with its model manager and metrics endpoint."""
 
     def __init__(self, config: PredictorConfig, store: Any | None = None) -> None:
+        config.security.check_bind(config.host)
         self.config = config
         self.metrics = PredictorMetrics()
         self._loop = _LoopThread()
@@ -97,7 +98,8 @@ class PredictorServer:
             ("grpc.max_send_message_length", self.config.limits.max_message_bytes),
             ("grpc.so_reuseport", 1 if self.config.reuse_port else 0),
         ]
-        server = grpc.aio.server(options=options)
+        security = self.config.security
+        server = grpc.aio.server(options=options, interceptors=security.interceptors(aio=True))
         servicer = PredictorServicer(self.manager, self.config, self.metrics, self._model_threads)
         add_to_server(servicer, server)
         health_pb2_grpc.add_HealthServicer_to_server(self.health.servicer, server)
@@ -109,7 +111,7 @@ class PredictorServer:
             ),
             server,
         )
-        port = server.add_insecure_port(f"{self.config.host}:{self.config.port}")
+        port = security.add_port(server, f"{self.config.host}:{self.config.port}")
         if port == 0:
             raise OSError(f"cannot bind {self.config.host}:{self.config.port}")
         return server, port
@@ -168,6 +170,7 @@ def serve(config: PredictorConfig, *, ready: Any = None, logs: Any = None) -> No
     port (:mod:`ted_predictor.processes`; ``logs`` is their
     :class:`~ted_predictor.processes.LogSetup`); ``ready`` then gets the supervisor.
     """
+    config.security.check_bind(config.host)  # before any worker starts
     if config.processes > 1:
         from ted_predictor.processes import serve_processes
 

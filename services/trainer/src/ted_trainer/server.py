@@ -20,6 +20,7 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from ted_client.security import ServerSecurity
 from ted_protos.ted.v1 import trainer_pb2, trainer_pb2_grpc
 from ted_trainer.job_runner import JobRunner
 from ted_trainer.servicer import TrainerServicer
@@ -40,13 +41,17 @@ class TrainerServer:
         port: int = 0,
         max_workers: int = 16,
         grace_s: float = 10.0,
+        security: ServerSecurity | None = None,
     ) -> None:
+        security = security or ServerSecurity()
+        security.check_bind(host)
         self.runner = JobRunner(store, ray_address)
         self.grace_s = grace_s
         self.health = health.HealthServicer(experimental_non_blocking=True)
         self.grpc_server = grpc.server(
             futures.ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="rpc"),
             options=[("grpc.so_reuseport", 0)],
+            interceptors=security.interceptors(),
         )
         trainer_pb2_grpc.add_TrainerServiceServicer_to_server(
             TrainerServicer(self.runner), self.grpc_server
@@ -60,7 +65,7 @@ class TrainerServer:
             ),
             self.grpc_server,
         )
-        self.port = self.grpc_server.add_insecure_port(f"{host}:{port}")
+        self.port = security.add_port(self.grpc_server, f"{host}:{port}")
         if self.port == 0:
             raise OSError(f"cannot bind {host}:{port}")
         self._stopped = threading.Event()
@@ -95,10 +100,20 @@ def create_server(
     host: str = "127.0.0.1",
     port: int = 0,
     max_workers: int = 16,
+    security: ServerSecurity | None = None,
 ) -> tuple[TrainerServer, int]:
-    """A configured, not yet started trainer server and the port it is bound to."""
+    """A configured, not yet started trainer server and the port it is bound to.
+
+    ``security`` (TLS, tokens) is required in practice for a non-loopback ``host``:
+    without it, or ``ServerSecurity(insecure=True)``, such a bind is refused.
+    """
     server = TrainerServer(
-        store, ray_address=ray_address, host=host, port=port, max_workers=max_workers
+        store,
+        ray_address=ray_address,
+        host=host,
+        port=port,
+        max_workers=max_workers,
+        security=security,
     )
     return server, server.port
 
@@ -110,9 +125,12 @@ def serve(
     host: str = "127.0.0.1",
     port: int = 50052,
     ready: Any = None,
+    security: ServerSecurity | None = None,
 ) -> None:
     """Run a trainer until SIGTERM or SIGINT, then cancel jobs and stop."""
-    server, _ = create_server(store, ray_address=ray_address, host=host, port=port)
+    server, _ = create_server(
+        store, ray_address=ray_address, host=host, port=port, security=security
+    )
     # Connect first: ray.init installs its own SIGTERM handler, ours must come after it.
     server.runner.connect()
     stop_requested = threading.Event()

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from ted_cli.errors import CliError
+from ted_cli.security_options import add_client_security_options, client_security
 
 
 def register(subparsers: Any) -> None:
@@ -30,6 +31,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--json", action="store_true", help="print {model, version, ranking} as JSON"
     )
+    add_client_security_options(parser)
     parser.set_defaults(func=run)
 
 
@@ -46,7 +48,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         ref = ModelRef.parse(args.model)
         events = load_events_file(args.events)
-        with PredictorClient(args.address, timeout=args.timeout) as client:
+        security = client_security(args)
+        with PredictorClient(args.address, timeout=args.timeout, security=security) as client:
             result = client.predict(ref, events, top_k=args.top_k)
     except ClientError as e:
         raise CliError(str(e)) from e

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ted_cli.errors import CliError
+from ted_cli.security_options import add_security_options, server_security
 
 
 def register(subparsers: Any) -> None:
@@ -86,6 +87,7 @@ def _add_predictor(servers: Any) -> None:
     )
     p.add_argument("--grace", type=float, default=10.0, help="seconds to drain on shutdown")
     p.add_argument("--log-format", choices=("json", "text"), default="json")
+    add_security_options(p)
     p.set_defaults(func=run_predictor)
 
 
@@ -103,6 +105,7 @@ def _add_trainer(servers: Any) -> None:
     p.add_argument("--ray-address", default=None, help="Ray cluster address (default: local)")
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=50052, help="gRPC port (0 picks a free one)")
+    add_security_options(p)
     p.set_defaults(func=run_trainer)
 
 
@@ -113,6 +116,7 @@ def run_trainer(args: argparse.Namespace) -> int:
     except ImportError as e:
         raise CliError(f"the trainer is not installed ({e}); install ted-cli[serve]") from e
     logging.getLogger().setLevel(logging.INFO if args.verbose <= 1 else logging.DEBUG)
+    security = server_security(args)
     args.store.mkdir(parents=True, exist_ok=True)
 
     def ready(server: Any) -> None:
@@ -120,7 +124,12 @@ def run_trainer(args: argparse.Namespace) -> int:
 
     try:
         serve_trainer(
-            args.store, ray_address=args.ray_address, host=args.host, port=args.port, ready=ready
+            args.store,
+            ray_address=args.ray_address,
+            host=args.host,
+            port=args.port,
+            ready=ready,
+            security=security,
         )
     except TrainerError as e:
         raise CliError(str(e)) from e
@@ -161,6 +170,7 @@ def _predictor_config(args: argparse.Namespace) -> Any:
         shutdown_grace_s=args.grace,
         processes=args.processes or len(os.sched_getaffinity(0)),
         switch_interval_s=args.switch_interval_ms / 1000.0,
+        security=server_security(args),
     )
 
 
