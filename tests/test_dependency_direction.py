@@ -20,6 +20,15 @@ import tomllib
 ROOT = Path(__file__).resolve().parents[1]
 FOLDERS = sorted([*ROOT.glob("packages/*/pyproject.toml"), *ROOT.glob("services/*/pyproject.toml")])
 
+# the services, on the pipeline and the client's TLS and token code (ted_client.security)
+SERVICES = {
+    "ted-protos",
+    "ted-client",
+    "ted-archive",
+    "ted-data-adapter",
+    "ted-model",
+    "ted-pipeline",
+}
 ALLOWED: dict[str, set[str]] = {
     "ted-fingerprint": set(),
     "ted-archive": set(),
@@ -38,23 +47,8 @@ ALLOWED: dict[str, set[str]] = {
         "ted-predictor",
         "ted-trainer",
     },
-    # the services share the client's TLS and token code (ted_client.security)
-    "ted-predictor": {
-        "ted-protos",
-        "ted-client",
-        "ted-archive",
-        "ted-data-adapter",
-        "ted-model",
-        "ted-pipeline",
-    },
-    "ted-trainer": {
-        "ted-protos",
-        "ted-client",
-        "ted-archive",
-        "ted-data-adapter",
-        "ted-model",
-        "ted-pipeline",
-    },
+    "ted-predictor": SERVICES,
+    "ted-trainer": SERVICES,
 }
 # What the CLI may import when it starts (``ted models ls`` must stay light).
 CLI_AT_IMPORT = {"ted-fingerprint", "ted-archive"}

@@ -235,38 +235,35 @@ def _denying_handler(handler: Any, reason: str, *, aio: bool) -> Any:
     return grpc.stream_stream_rpc_method_handler(deny, **kwargs)
 
 
-class TokenAuthInterceptor(grpc.ServerInterceptor):
-    """Ends every call without an accepted bearer token with UNAUTHENTICATED (sync server)."""
+class _TokenCheck:
+    """What both interceptors do once gRPC has found the method's handler."""
 
     def __init__(self, digests: Iterable[bytes]) -> None:
         self._digests = frozenset(digests)
 
-    def intercept_service(self, continuation: Any, handler_call_details: Any) -> Any:
-        handler = continuation(handler_call_details)
-        if handler is None or handler_call_details.method.startswith(OPEN_METHOD_PREFIXES):
+    def _guard(self, handler: Any, details: Any, *, aio: bool) -> Any:
+        if handler is None or details.method.startswith(OPEN_METHOD_PREFIXES):
             return handler
-        reason = _check_token(self._digests, handler_call_details.invocation_metadata)
+        reason = _check_token(self._digests, details.invocation_metadata)
         if reason is None:
             return handler
-        logger.warning("refused %s: %s", handler_call_details.method, reason)
-        return _denying_handler(handler, reason, aio=False)
+        logger.warning("refused %s: %s", details.method, reason)
+        return _denying_handler(handler, reason, aio=aio)
 
 
-class AioTokenAuthInterceptor(grpc.aio.ServerInterceptor):
+class TokenAuthInterceptor(_TokenCheck, grpc.ServerInterceptor):
+    """Ends every call without an accepted bearer token with UNAUTHENTICATED (sync server)."""
+
+    def intercept_service(self, continuation: Any, handler_call_details: Any) -> Any:
+        return self._guard(continuation(handler_call_details), handler_call_details, aio=False)
+
+
+class AioTokenAuthInterceptor(_TokenCheck, grpc.aio.ServerInterceptor):
     """The same check for a ``grpc.aio`` server."""
-
-    def __init__(self, digests: Iterable[bytes]) -> None:
-        self._digests = frozenset(digests)
 
     async def intercept_service(self, continuation: Any, handler_call_details: Any) -> Any:
         handler = await continuation(handler_call_details)
-        if handler is None or handler_call_details.method.startswith(OPEN_METHOD_PREFIXES):
-            return handler
-        reason = _check_token(self._digests, handler_call_details.invocation_metadata)
-        if reason is None:
-            return handler
-        logger.warning("refused %s: %s", handler_call_details.method, reason)
-        return _denying_handler(handler, reason, aio=True)
+        return self._guard(handler, handler_call_details, aio=True)
 
 
 # --- client side --------------------------------------------------------------------------
